@@ -1,0 +1,1 @@
+"""kqlhunt: run KQL hunts verbatim on your own telemetry."""
