@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 from kqlhunt.syntax.lexer import TICKS_PER
@@ -49,7 +49,7 @@ def parse_datetime_text(text: str) -> datetime:
     except (TypeError, ValueError, IndexError):
         raise ValueError("not a recognised date/time format") from None
     if value.tzinfo is not None:
-        value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        value = value.astimezone(UTC).replace(tzinfo=None)
     return value
 
 
@@ -95,7 +95,7 @@ def format_timespan(ticks: int) -> str:
 def format_datetime(value: datetime) -> str:
     """Kusto's printing of a datetime: ISO 8601 UTC, `Z`, 7 fractional digits when not whole seconds."""
     if value.tzinfo is not None:
-        value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        value = value.astimezone(UTC).replace(tzinfo=None)
     out = value.strftime("%Y-%m-%dT%H:%M:%S")
     if value.microsecond:
         out += f".{value.microsecond:06d}0"

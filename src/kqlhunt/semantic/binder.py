@@ -1,0 +1,827 @@
+"""Binder: `Script` AST -> `BoundQuery`. Resolves names, types expressions, computes output schemas.
+
+Scalar binding is in `scalars.py`; this module binds statements and tabular operators. Kusto's naming
+rules (unnamed columns, duplicate names after joins, `percentiles` columns) are applied here, so the
+bound schema is exactly what Kusto reports.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass, field
+
+from kqlhunt.diagnostics import KqlError, Span, error, unsupported
+from kqlhunt.semantic import bound as B
+from kqlhunt.semantic import functions as F
+from kqlhunt.semantic.catalog import Catalog
+from kqlhunt.semantic.fold import fold
+from kqlhunt.semantic.naming import (
+    aggregate_name,
+    did_you_mean,
+    expr_name,
+    next_column_name,
+    percentile_suffix,
+    unique_name,
+)
+from kqlhunt.semantic.scalars import ScalarBinder, Scope
+from kqlhunt.semantic.types import BY_NAME, DYNAMIC, LONG, STRING, KType
+from kqlhunt.syntax import ast as A
+
+JOIN_KINDS = {
+    "innerunique", "inner", "leftouter", "rightouter", "fullouter", "leftsemi", "leftanti",
+    "leftantisemi", "rightsemi", "rightanti", "rightantisemi",
+}
+LEFT_ONLY = {"leftsemi", "leftanti", "leftantisemi"}
+RIGHT_ONLY = {"rightsemi", "rightanti", "rightantisemi"}
+
+
+@dataclass
+class _Ctx:
+    serialized: bool = False
+
+
+@dataclass
+class Binder:
+    catalog: Catalog
+    parameters: dict[str, B.BLit] = field(default_factory=dict)
+    lets: dict[str, B.BRel] = field(default_factory=dict)
+    render: str | None = None
+
+    def __post_init__(self) -> None:
+        self.scalars = ScalarBinder(self)
+
+    # ------------------------------------------------------------ statements
+
+    def bind_script(self, script: A.Script) -> B.BoundQuery:
+        scope = Scope()
+        result: B.BRel | None = None
+        for st in script.statements:
+            if isinstance(st, A.Let):
+                self.bind_let(st, scope)
+            elif isinstance(st, A.QueryStatement):
+                if result is not None:
+                    raise error("KH201", "kqlhunt runs one query per request; found a second query statement",
+                                st.span)
+                result = self.tabular(st.expr, scope)
+        if result is None:
+            raise error("KH201", "the query has no tabular expression to run (only `let` statements)",
+                        script.statements[-1].span)
+        return B.BoundQuery(result, dict(self.parameters), dict(self.lets), self.render)
+
+    def bind_let(self, st: A.Let, scope: Scope) -> None:
+        value = st.value
+        if isinstance(value, A.FunctionLiteral):
+            scope.define(st.name, value, scope.copy())
+            return
+        if self.is_tabular(value, scope):
+            rel = self.tabular(value, scope, let_name=st.name)
+            scope.define(st.name, rel)
+            self.lets[st.name] = rel
+            return
+        expr = fold(self.scalars.bind(value, None, scope))
+        scope.define(st.name, expr)
+        if isinstance(expr, B.BLit):
+            self.parameters[st.name] = expr
+
+    def is_tabular(self, e: A.Expr, scope: Scope) -> bool:
+        match e:
+            case A.Pipeline() | A.Datatable() | A.PrintSource() | A.RangeSource() | A.UnionSource() \
+                    | A.SearchSource():
+                return True
+            case A.Name(name=name):
+                found = scope.lookup(name)
+                if found is not None:
+                    return isinstance(found, B.BRel)
+                return self.catalog.schema(name) is not None
+            case A.Call(name=name, args=args):
+                if name in ("materialize", "view", "table", "cluster", "database"):
+                    return True
+                found = scope.lookup(name)
+                if isinstance(found, tuple) and isinstance(found[0], A.FunctionLiteral):
+                    body = found[0].body
+                    return bool(body) and isinstance(body[-1], A.QueryStatement) and self.is_tabular(
+                        body[-1].expr, found[1])
+                return False
+        return False
+
+    # ------------------------------------------------------------ tabular sources
+
+    def tabular(self, e: A.Expr, scope: Scope, let_name: str | None = None) -> B.BRel:
+        match e:
+            case A.Pipeline(source=source, ops=ops):
+                rel = self.tabular(source, scope)
+                ctx = _Ctx(serialized=_serialized_source(rel))
+                for op in ops:
+                    rel = self.operator(op, rel, scope, ctx)
+                return rel
+            case A.Name(name=name, span=span):
+                found = scope.lookup(name)
+                if isinstance(found, B.BRel):
+                    return found
+                if found is not None:
+                    raise error("KH202", f"`{name}` is a scalar value, not a table", span)
+                schema = self.catalog.schema(name)
+                if schema is None:
+                    raise error("KH203", f"unknown table `{name}`", span,
+                                *did_you_mean(name, self.catalog.names() + scope.names()))
+                return B.BTable(schema, span, name)
+            case A.Call(name="materialize", args=args, span=span):
+                if len(args) != 1:
+                    raise error("KH204", "materialize() takes one tabular expression", span)
+                inner = self.tabular(args[0], scope)
+                return B.BMaterialize(inner.schema, span, inner, let_name or f"materialized_{span.start}")
+            case A.Call(name=name, args=args, span=span) if isinstance(scope.lookup(name), tuple):
+                return self.call_user_function(name, args, span, scope)
+            case A.Call(name=name, span=span):
+                if name in ("view", "table", "cluster", "database", "external_table"):
+                    raise unsupported(f"the `{name}()` function", span)
+                raise error("KH203", f"`{name}(...)` is not a tabular function", span)
+            case A.Datatable():
+                return self.datatable(e)
+            case A.PrintSource(items=items, span=span):
+                values: list[tuple[str, B.BExpr]] = []
+                for i, item in enumerate(items):
+                    bexpr = self.scalars.bind(item.expr, None, scope)
+                    name = item.names[0] if item.names else (expr_name(item.expr) or f"print_{i}")
+                    values.append((name, bexpr))
+                schema = tuple(B.Column(n, x.type.widened()) for n, x in values)
+                return B.BValues(schema, span, (tuple(x for _, x in values),))
+            case A.RangeSource(column=col, start=start, stop=stop, step=step, span=span):
+                lo = fold(self.scalars.bind(start, None, scope))
+                hi = fold(self.scalars.bind(stop, None, scope))
+                st = fold(self.scalars.bind(step, None, scope))
+                t = lo.type if lo.type.name in ("datetime", "timespan", "real") else LONG
+                if t.name == "long" and "real" in (hi.type.name, st.type.name):
+                    t = BY_NAME["real"]
+                return B.BRange((B.Column(col, t),), span, lo, hi, st)
+            case A.UnionSource(options=options, tables=tables, span=span):
+                rels = [self.tabular(t, scope) for t in tables]
+                return self.union(rels, options, span, [_table_label(t) for t in tables])
+            case A.SearchSource():
+                return self.search(e, scope)
+        raise error("KH205", "expected a tabular expression (a table, a let-bound table or a pipeline)", e.span)
+
+    def call_user_function(self, name: str, args: tuple[A.Expr, ...], span: Span, scope: Scope) -> B.BRel:
+        fn, closure = scope.lookup(name)  # type: ignore[misc]
+        inner = self.function_scope(fn, closure, args, span, scope)
+        result: B.BRel | None = None
+        for st in fn.body:
+            if isinstance(st, A.Let):
+                self.bind_let(st, inner)
+            elif isinstance(st, A.QueryStatement):
+                result = self.tabular(st.expr, inner)
+        if result is None:
+            raise error("KH204", f"function `{name}` has no tabular result", span)
+        return result
+
+    def function_scope(self, fn: A.FunctionLiteral, closure: Scope, args: tuple[A.Expr, ...], span: Span,
+                       caller: Scope) -> Scope:
+        if len(args) > len(fn.params):
+            raise error("KH204", f"too many arguments: the function takes {len(fn.params)}", span)
+        inner = closure.copy()
+        for i, p in enumerate(fn.params):
+            if i < len(args):
+                arg = args[i]
+            elif p.default is not None:
+                arg = p.default
+            else:
+                raise error("KH204", f"missing argument `{p.name}`", span)
+            if p.type_name is None:
+                inner.define(p.name, self.tabular(arg, caller))
+            else:
+                inner.define(p.name, fold(self.scalars.bind(arg, None, caller)))
+        return inner
+
+    def datatable(self, e: A.Datatable) -> B.BValues:
+        schema = tuple(B.Column(c.name, BY_NAME[c.type_name]) for c in e.columns)
+        width = len(schema)
+        if len(e.values) % width:
+            raise error("KH206", f"datatable has {len(e.values)} values, not a multiple of its {width} columns",
+                        e.span)
+        rows: list[tuple[B.BExpr, ...]] = []
+        for r in range(0, len(e.values), width):
+            row: list[B.BExpr] = []
+            for c, v in zip(schema, e.values[r:r + width], strict=True):
+                lit = fold(self.scalars.bind(v, None, Scope()))
+                if not isinstance(lit, B.BLit):
+                    raise error("KH206", "datatable values must be literals", v.span)
+                row.append(self.scalars.coerce_literal(lit, c.type))
+            rows.append(tuple(row))
+        return B.BValues(schema, e.span, tuple(rows))
+
+    def search(self, e: A.SearchSource, scope: Scope) -> B.BRel:
+        if not e.tables:
+            raise unsupported("`search` without `in (Table)`", e.span, "name the tables to search")
+        for opt in e.options:
+            if opt.name == "kind" and getattr(opt.value, "value", "") == "case_sensitive":
+                raise unsupported("`search kind=case_sensitive`", opt.span)
+        rels = [self.tabular(t, scope) for t in e.tables]
+        labels = [_table_label(t) for t in e.tables]
+        if len(rels) == 1:
+            source = rels[0]
+        else:
+            source = self.union(rels, (), e.span, labels)
+        predicate = self.scalars.bind_search_predicate(e.predicate, source.schema, scope)
+        schema = (B.Column("$table", STRING),) + tuple(c for c in source.schema if c.name != "$table")
+        return B.BSearch(schema, e.span, source, predicate, tuple(labels))
+
+    # ------------------------------------------------------------ operators
+
+    def operator(self, op: A.Operator, rel: B.BRel, scope: Scope, ctx: _Ctx) -> B.BRel:
+        match op:
+            case A.Where(predicate=pred, span=span):
+                p = fold(self.scalars.bind(pred, rel.schema, scope, serialized=ctx.serialized))
+                if p.type.name not in ("bool", "dynamic", "null"):
+                    raise error("KH210", f"`where` needs a bool predicate, this one is {p.type.name}", pred.span)
+                return B.BFilter(rel.schema, span, rel, p)
+            case A.Extend(items=items):
+                return self.extend(rel, items, op.span, scope, ctx)
+            case A.Project(items=items):
+                return self.project(rel, items, op.span, scope, ctx)
+            case A.ProjectAway(patterns=pats):
+                drop = self.match_patterns(rel.schema, pats, require_plain=True)
+                keep = [c for c in rel.schema if c.name not in drop]
+                return self.passthrough(rel, [c.name for c in keep], op.span, "project-away")
+            case A.ProjectKeep(patterns=pats):
+                keep_names = self.match_patterns(rel.schema, pats, require_plain=True)
+                return self.passthrough(rel, [c.name for c in rel.schema if c.name in keep_names], op.span,
+                                        "project-keep")
+            case A.ProjectReorder(patterns=pats):
+                front: list[str] = []
+                for p in pats:
+                    for c in rel.schema:
+                        if _matches(c.name, p.pattern) and c.name not in front:
+                            front.append(c.name)
+                    if not any(_matches(c.name, p.pattern) for c in rel.schema) and "*" not in p.pattern:
+                        raise self.unknown_column(p.pattern, p.span, rel.schema)
+                rest = [c.name for c in rel.schema if c.name not in front]
+                return self.passthrough(rel, front + rest, op.span, "project-reorder")
+            case A.ProjectRename(pairs=pairs):
+                return self.rename(rel, pairs, op.span)
+            case A.Summarize():
+                return self.summarize(rel, op, scope)
+            case A.Join():
+                return self.join(rel, op, scope)
+            case A.Lookup():
+                return self.lookup(rel, op, scope)
+            case A.Union(options=options, tables=tables, span=span):
+                rels = [rel] + [self.tabular(t, scope) for t in tables]
+                return self.union(rels, options, span, ["union_input"] + [_table_label(t) for t in tables])
+            case A.MvExpand():
+                return self.mv_expand(rel, op, scope, ctx)
+            case A.MvApply():
+                return self.mv_apply(rel, op, scope)
+            case A.Evaluate():
+                return self.evaluate(rel, op, scope)
+            case A.Sort(keys=keys, span=span):
+                bkeys = tuple(self.sort_key(k, rel.schema, scope, ctx) for k in keys)
+                ctx.serialized = True
+                return B.BSort(rel.schema, span, rel, bkeys, op.keyword)
+            case A.Top(count=count, key=key, span=span):
+                n = self.constant_int(count, scope, "top")
+                sorted_rel = B.BSort(rel.schema, span, rel, (self.sort_key(key, rel.schema, scope, ctx),), "top")
+                ctx.serialized = True
+                return B.BTake(rel.schema, span, sorted_rel, n)
+            case A.Take(count=count, span=span):
+                return B.BTake(rel.schema, span, rel, self.constant_int(count, scope, op.keyword))
+            case A.Count(span=span):
+                agg = B.BAgg(LONG, span, "count", ())
+                ctx.serialized = False
+                return B.BSummarize((B.Column("Count", LONG),), span, rel, (), (("Count", agg),))
+            case A.Distinct(columns=cols, span=span):
+                ctx.serialized = False
+                if len(cols) == 1 and isinstance(cols[0], A.Star):
+                    return B.BDistinct(rel.schema, span, rel)
+                items = [self.project_item(A.Assignment(c.span, (), c), rel.schema, scope, [], ctx) for c in cols]
+                projected = B.BProject(tuple(B.Column(n, x.type) for n, x in items), span, rel, tuple(items),
+                                       "distinct")
+                return B.BDistinct(projected.schema, span, projected)
+            case A.Serialize(items=items, span=span):
+                ctx.serialized = True
+                ser = B.BSerialize(rel.schema, span, rel)
+                return self.extend(ser, items, span, scope, ctx) if items else ser
+            case A.As(name=name):
+                scope.define(name, rel)
+                return rel
+            case A.Getschema(span=span):
+                return self.getschema(rel, span)
+            case A.Render(chart=chart, span=span):
+                self.render = chart
+                return B.BRender(rel.schema, span, rel, chart)
+            case A.Unsupported(name=name, span=span):
+                raise unsupported(f"the `{name}` operator", span)
+        raise unsupported(f"the `{type(op).__name__.lower()}` operator", op.span)
+
+    # ------------------------------------------------------------ helpers
+
+    def unknown_column(self, name: str, span: Span, schema: B.Schema) -> KqlError:
+        return error("KH211", f"unknown column `{name}`", span, *did_you_mean(name, B.schema_names(schema)))
+
+    def constant_int(self, e: A.Expr, scope: Scope, what: str) -> int:
+        value = fold(self.scalars.bind(e, None, scope))
+        if not isinstance(value, B.BLit) or not isinstance(value.value, int) or isinstance(value.value, bool):
+            raise error("KH212", f"`{what}` needs a constant whole number", e.span)
+        return value.value
+
+    def passthrough(self, rel: B.BRel, names: list[str], span: Span, op: str) -> B.BRel:
+        cols = {c.name: c for c in rel.schema}
+        schema = tuple(cols[n] for n in names)
+        items = tuple((n, B.BCol(cols[n].type, span, n)) for n in names)
+        return B.BProject(schema, span, rel, items, op)
+
+    def match_patterns(self, schema: B.Schema, pats: tuple[A.NamePattern, ...], require_plain: bool) -> set[str]:
+        out: set[str] = set()
+        for p in pats:
+            hits = {c.name for c in schema if _matches(c.name, p.pattern)}
+            if not hits and require_plain and "*" not in p.pattern:
+                raise self.unknown_column(p.pattern, p.span, schema)
+            out |= hits
+        return out
+
+    def rename(self, rel: B.BRel, pairs: tuple[tuple[str, str, Span], ...], span: Span) -> B.BRel:
+        mapping: dict[str, str] = {}
+        for new, old, pspan in pairs:
+            if B.find(rel.schema, old) is None:
+                raise self.unknown_column(old, pspan, rel.schema)
+            mapping[old] = new
+        out_names = [mapping.get(c.name, c.name) for c in rel.schema]
+        if len(set(out_names)) != len(out_names):
+            raise error("KH213", "project-rename would create two columns with the same name", span)
+        schema = tuple(B.Column(mapping.get(c.name, c.name), c.type) for c in rel.schema)
+        items = tuple((mapping.get(c.name, c.name), B.BCol(c.type, span, c.name)) for c in rel.schema)
+        return B.BProject(schema, span, rel, items, "project-rename")
+
+    def getschema(self, rel: B.BRel, span: Span) -> B.BRel:
+        schema = (B.Column("ColumnName", STRING), B.Column("ColumnOrdinal", BY_NAME["int"]),
+                  B.Column("DataType", STRING), B.Column("ColumnType", STRING))
+        dotnet = {"bool": "System.SByte", "int": "System.Int32", "long": "System.Int64", "real": "System.Double",
+                  "decimal": "System.Data.SqlTypes.SqlDecimal", "string": "System.String",
+                  "datetime": "System.DateTime", "timespan": "System.TimeSpan", "guid": "System.Guid",
+                  "dynamic": "System.Object"}
+        rows = tuple(
+            (B.BLit(STRING, span, c.name), B.BLit(BY_NAME["int"], span, i),
+             B.BLit(STRING, span, dotnet[c.type.name]), B.BLit(STRING, span, c.type.name))
+            for i, c in enumerate(rel.schema))
+        return B.BValues(schema, span, rows)
+
+    # ------------------------------------------------------------ extend / project
+
+    def extend(self, rel: B.BRel, items: tuple[A.Assignment, ...], span: Span, scope: Scope, ctx: _Ctx) -> B.BRel:
+        current = rel
+        pending: list[tuple[str, B.BExpr]] = []
+        assigned: set[str] = set()
+        schema = list(current.schema)
+
+        def flush() -> None:
+            nonlocal current, pending, assigned
+            if not pending:
+                return
+            assigned_exprs = dict(pending)
+            out = tuple((c.name, assigned_exprs.get(c.name) or B.BCol(c.type, span, c.name)) for c in schema)
+            current = B.BProject(tuple(schema), span, current, out, "extend")
+            pending, assigned = [], set()
+
+        for item in items:
+            produced = self.extend_item(item, tuple(schema), scope, ctx)
+            refs = set().union(*(_column_refs(x) for _, x in produced))
+            if refs & assigned:
+                flush()
+            for name, bexpr in produced:
+                existing = next((i for i, c in enumerate(schema) if c.name == name), None)
+                col = B.Column(name, bexpr.type)
+                if existing is None:
+                    schema.append(col)
+                else:
+                    schema[existing] = col
+                pending = [(n, x) for n, x in pending if n != name] + [(name, bexpr)]
+                assigned.add(name)
+        flush()
+        return current
+
+    def extend_item(self, item: A.Assignment, schema: B.Schema, scope: Scope, ctx: _Ctx) -> list[tuple[str, B.BExpr]]:
+        e = item.expr
+        if isinstance(e, A.Call) and e.name == "series_stats":
+            return self.series_stats(item, schema, scope, ctx)
+        if len(item.names) > 1:
+            raise error("KH214", "a tuple target `(a, b) = ...` needs a function that returns several values "
+                        "(series_stats)", item.span)
+        bexpr = fold(self.scalars.bind(e, schema, scope, serialized=ctx.serialized))
+        if item.names:
+            name = item.names[0]
+        else:
+            name = expr_name(e) or next_column_name(c.name for c in schema)
+        return [(name, bexpr)]
+
+    def series_stats(self, item: A.Assignment, schema: B.Schema, scope: Scope, ctx: _Ctx) -> list[tuple[str, B.BExpr]]:
+        call = item.expr
+        assert isinstance(call, A.Call)
+        if len(call.args) != 1:
+            raise unsupported("series_stats() with an ignore_nonfinite argument", call.span)
+        arg = self.scalars.bind(call.args[0], schema, scope, serialized=ctx.serialized)
+        suffixes = F.SERIES_STATS_SUFFIXES
+        if item.names:
+            if len(item.names) != len(suffixes):
+                raise error("KH214", f"series_stats() returns {len(suffixes)} values; the tuple names "
+                            f"{len(item.names)}", item.span)
+            names = list(item.names)
+        else:
+            base = expr_name(call.args[0])
+            prefix = f"series_stats_{base}" if base else "series_stats"
+            names = [f"{prefix}_{s}" for s, _ in suffixes]
+        return [(n, B.BCall(t, call.span, f"series_stats_{s}", (arg,))) for n, (s, t) in zip(names, suffixes, strict=True)]
+
+    def project_item(self, item: A.Assignment, schema: B.Schema, scope: Scope, taken: list[str], ctx: _Ctx) \
+            -> tuple[str, B.BExpr]:
+        if len(item.names) > 1:
+            raise error("KH214", "tuple targets are not allowed in `project`", item.span)
+        bexpr = fold(self.scalars.bind(item.expr, schema, scope, serialized=ctx.serialized))
+        if item.names:
+            return item.names[0], bexpr
+        return expr_name(item.expr) or next_column_name(list(taken) + [c.name for c in schema]), bexpr
+
+    def project(self, rel: B.BRel, items: tuple[A.Assignment, ...], span: Span, scope: Scope, ctx: _Ctx) -> B.BRel:
+        out: list[tuple[str, B.BExpr]] = []
+        for item in items:
+            if isinstance(item.expr, A.Call) and item.expr.name == "series_stats":
+                produced = self.series_stats(item, rel.schema, scope, ctx)
+            else:
+                produced = [self.project_item(item, rel.schema, scope, [n for n, _ in out], ctx)]
+            for name, bexpr in produced:
+                if any(n == name for n, _ in out):
+                    raise error("KH213", f"column `{name}` is projected twice", item.span)
+                out.append((name, bexpr))
+        schema = tuple(B.Column(n, x.type) for n, x in out)
+        return B.BProject(schema, span, rel, tuple(out), "project")
+
+    # ------------------------------------------------------------ summarize
+
+    def summarize(self, rel: B.BRel, op: A.Summarize, scope: Scope) -> B.BRel:
+        keys: list[tuple[str, B.BExpr]] = []
+        taken: list[str] = []
+        for item in op.by:
+            if len(item.names) > 1:
+                raise error("KH214", "tuple targets are not allowed in `by`", item.span)
+            bexpr = fold(self.scalars.bind(item.expr, rel.schema, scope))
+            if bexpr.type.name == "dynamic":
+                raise error("KH215", "a `by` key cannot be dynamic; convert it first (tostring(...))",
+                            item.expr.span)
+            name = item.names[0] if item.names else (expr_name(item.expr) or next_column_name(taken))
+            if name in taken:
+                raise error("KH213", f"column `{name}` appears twice in `by`", item.span)
+            keys.append((name, bexpr))
+            taken.append(name)
+        aggs: list[tuple[str, B.BExpr]] = []
+        for item in op.aggregates:
+            for name, bexpr in self.aggregate_item(item, rel, scope, taken, [n for n, _ in keys]):
+                aggs.append((name, bexpr))
+                taken.append(name)
+        hints = tuple((h.name, str(getattr(h.value, "value", ""))) for h in op.hints)
+        schema = tuple(B.Column(n, x.type) for n, x in keys + aggs)
+        return B.BSummarize(schema, op.span, rel, tuple(keys), tuple(aggs), hints)
+
+    def aggregate_item(self, item: A.Assignment, rel: B.BRel, scope: Scope, taken: list[str],
+                       key_names: list[str]) -> list[tuple[str, B.BExpr]]:
+        e = item.expr
+        fn = F.lookup(e.name) if isinstance(e, A.Call) else None
+        if fn is not None and fn.kind == "aggregate" and e.name in ("percentiles",):  # type: ignore[union-attr]
+            return self.percentiles(item, rel, scope, taken)
+        if fn is not None and fn.kind == "aggregate" and e.name in ("arg_max", "arg_min"):  # type: ignore[union-attr]
+            return self.arg_extreme(item, rel, scope, taken, key_names)
+        if fn is not None and fn.kind == "aggregate" and e.name == "take_any" and len(e.args) > 1:  # type: ignore[union-attr]
+            raise unsupported("take_any() with several arguments", e.span)
+        bexpr = fold(self.scalars.bind(e, rel.schema, scope, aggregate=True))
+        if not _has_agg(bexpr):
+            raise error("KH216", "each `summarize` expression needs an aggregate function (count(), sum(), ...)",
+                        e.span)
+        if len(item.names) > 1:
+            raise error("KH214", "a tuple target here needs percentiles()", item.span)
+        if item.names:
+            name = item.names[0]
+            if name in taken:
+                raise error("KH213", f"column `{name}` is defined twice", item.span)
+            return [(name, bexpr)]
+        if fn is not None and fn.kind == "aggregate":
+            base = aggregate_name(fn, e.args)  # type: ignore[union-attr]
+        else:
+            base = expr_name(e) or next_column_name(taken)
+        return [(unique_name(base, taken), bexpr)]
+
+    def percentiles(self, item: A.Assignment, rel: B.BRel, scope: Scope, taken: list[str]) -> list[tuple[str, B.BExpr]]:
+        call = item.expr
+        assert isinstance(call, A.Call)
+        value = self.scalars.bind(call.args[0], rel.schema, scope)
+        base = expr_name(call.args[0]) or ""
+        out: list[tuple[str, B.BExpr]] = []
+        t = F.lookup("percentile").rule([value])  # type: ignore[union-attr]
+        for i, p_ast in enumerate(call.args[1:]):
+            p = fold(self.scalars.bind(p_ast, None, scope))
+            if not isinstance(p, B.BLit) or not isinstance(p.value, int | float):
+                raise error("KH212", "percentiles() needs constant percentages", p_ast.span)
+            agg = B.BAgg(t, call.span, "percentile", (value, p))
+            if i < len(item.names):
+                name = item.names[i]
+            else:
+                name = unique_name(f"percentile_{base}_{percentile_suffix(float(p.value))}", taken + [n for n, _ in out])
+            out.append((name, agg))
+        if len(item.names) > len(out):
+            raise error("KH214", "more names than percentiles", item.span)
+        return out
+
+    def arg_extreme(self, item: A.Assignment, rel: B.BRel, scope: Scope, taken: list[str],
+                    key_names: list[str]) -> list[tuple[str, B.BExpr]]:
+        call = item.expr
+        assert isinstance(call, A.Call)
+        fn = call.name
+        by = self.scalars.bind(call.args[0], rel.schema, scope)
+        wanted: list[tuple[str, B.BExpr]] = []
+        for a in call.args[1:]:
+            if isinstance(a, A.Star):
+                for c in rel.schema:
+                    if c.name not in key_names and c.name != expr_name(call.args[0]):
+                        wanted.append((c.name, B.BCol(c.type, a.span, c.name)))
+            elif isinstance(a, A.NamedArg):
+                wanted.append((a.name, self.scalars.bind(a.value, rel.schema, scope)))
+            else:
+                x = self.scalars.bind(a, rel.schema, scope)
+                wanted.append((expr_name(a) or next_column_name(taken), x))
+        first_name = item.names[0] if item.names else (expr_name(call.args[0]) or next_column_name(taken))
+        out: list[tuple[str, B.BExpr]] = [(first_name, B.BAgg(by.type, call.span, fn, (by,)))]
+        for name, x in wanted:
+            out.append((name, B.BAgg(x.type, call.span, f"{fn}_of", (by, x))))
+        result: list[tuple[str, B.BExpr]] = []
+        for name, x in out:
+            result.append((unique_name(name, taken + [n for n, _ in result]), x))
+        return result
+
+    # ------------------------------------------------------------ join / lookup / union
+
+    def join_keys(self, on: tuple[A.Expr, ...], left: B.BRel, right: B.BRel, span: Span) -> list[tuple[str, str]]:
+        keys: list[tuple[str, str]] = []
+        if not on:
+            raise error("KH220", "`join` needs `on` columns", span)
+        for cond in on:
+            match cond:
+                case A.Name(name=name):
+                    pair = (name, name)
+                case A.Binary(op="==", left=A.JoinSide() as a, right=A.JoinSide() as b):
+                    sides = {a.side: a.name, b.side: b.name}
+                    if set(sides) != {"left", "right"}:
+                        raise error("KH220", "a join condition compares `$left.x == $right.y`", cond.span)
+                    pair = (sides["left"], sides["right"])
+                case A.Binary(op="and", left=l, right=r):
+                    keys.extend(self.join_keys((l, r), left, right, span))
+                    continue
+                case _:
+                    raise unsupported("this join condition", cond.span, "use column names or $left.a == $right.b")
+            lcol = B.find(left.schema, pair[0])
+            rcol = B.find(right.schema, pair[1])
+            if lcol is None:
+                raise self.unknown_column(pair[0], cond.span, left.schema)
+            if rcol is None:
+                raise self.unknown_column(pair[1], cond.span, right.schema)
+            if lcol.type.name != rcol.type.name:
+                raise error("KH221", f"join key `{pair[0]}` is {lcol.type} on the left and {rcol.type} on the right; "
+                            "both sides must have the same type", cond.span)
+            keys.append(pair)
+        return keys
+
+    def join(self, left: B.BRel, op: A.Join, scope: Scope) -> B.BRel:
+        opts = {o.name: str(getattr(o.value, "value", "")) for o in op.options}
+        kind = opts.pop("kind", "innerunique")
+        if kind not in JOIN_KINDS:
+            raise error("KH222", f"unknown join kind `{kind}`", op.span,
+                        *did_you_mean(kind, sorted(JOIN_KINDS)))
+        right = self.tabular(op.right, scope)
+        keys = self.join_keys(op.on, left, right, op.span)
+        hints = tuple((k, v) for k, v in opts.items())
+        if kind in LEFT_ONLY:
+            return B.BJoin(left.schema, op.span, left, right, kind, tuple(keys), (), hints)
+        if kind in RIGHT_ONLY:
+            names = tuple((c.name, c.name) for c in right.schema)
+            return B.BJoin(right.schema, op.span, left, right, kind, tuple(keys), names, hints)
+        right_names = _dedupe_right(left.schema, right.schema, drop=())
+        schema = left.schema + tuple(B.Column(new, c.type) for c, (_, new) in zip(right.schema, right_names, strict=True))
+        return B.BJoin(schema, op.span, left, right, kind, tuple(keys), right_names, hints)
+
+    def lookup(self, left: B.BRel, op: A.Lookup, scope: Scope) -> B.BRel:
+        opts = {o.name: str(getattr(o.value, "value", "")) for o in op.options}
+        kind = opts.get("kind", "leftouter")
+        if kind not in ("leftouter", "inner"):
+            raise error("KH222", f"lookup kind must be leftouter or inner, not `{kind}`", op.span)
+        right = self.tabular(op.right, scope)
+        keys = self.join_keys(op.on, left, right, op.span)
+        drop = tuple(r for lk, r in keys if lk == r)
+        kept = tuple(c for c in right.schema if c.name not in drop)
+        right_names = _dedupe_right(left.schema, kept, drop=())
+        schema = left.schema + tuple(B.Column(new, c.type) for c, (_, new) in zip(kept, right_names, strict=True))
+        return B.BJoin(schema, op.span, left, right, kind, tuple(keys), right_names, (), "lookup")
+
+    def union(self, rels: list[B.BRel], options: tuple[A.NamedArg, ...], span: Span, labels: list[str]) -> B.BRel:
+        opts = {o.name: str(getattr(o.value, "value", "")) for o in options}
+        kind = opts.get("kind", "outer")
+        if kind not in ("outer", "inner"):
+            raise error("KH223", f"union kind must be inner or outer, not `{kind}`", span)
+        types: dict[str, list[KType]] = {}
+        order: list[str] = []
+        for r in rels:
+            for c in r.schema:
+                if c.name not in types:
+                    types[c.name] = []
+                    order.append(c.name)
+                if all(t.name != c.type.name for t in types[c.name]):
+                    types[c.name].append(c.type)
+        cols: list[B.Column] = []
+        for name in order:
+            if kind == "inner" and not all(B.find(r.schema, name) for r in rels):
+                continue
+            ts = types[name]
+            if len(ts) == 1:
+                cols.append(B.Column(name, ts[0] if all(
+                    (B.find(r.schema, name) or B.Column(name, ts[0])).type == ts[0] for r in rels) else ts[0].widened()))
+            else:
+                cols.extend(B.Column(f"{name}_{t.name}", t.widened()) for t in ts)
+        source = opts.get("withsource")
+        if source:
+            cols.insert(0, B.Column(source, STRING))
+        return B.BUnion(tuple(cols), span, tuple(rels), source, tuple(labels), kind)
+
+    # ------------------------------------------------------------ mv-expand / mv-apply
+
+    def mv_items(self, items: tuple[A.MvItem, ...], schema: B.Schema, scope: Scope, what: str) \
+            -> list[tuple[str, B.BExpr, KType, bool]]:
+        """-> (output name, array expr, element type, replaces an input column in place)."""
+        out = []
+        for it in items:
+            arr = self.scalars.bind(it.expr, schema, scope)
+            if arr.type.name != "dynamic":
+                raise error("KH230", f"`{what}` expands dynamic arrays; this is {arr.type}", it.expr.span)
+            elem = BY_NAME[it.to_type] if it.to_type else (arr.type.elem or DYNAMIC)
+            if it.name:
+                out.append((it.name, arr, elem, B.find(schema, it.name) is not None))
+            elif isinstance(it.expr, A.Name):
+                out.append((it.expr.name, arr, elem, True))
+            else:
+                name = expr_name(it.expr) or next_column_name(c.name for c in schema)
+                out.append((name, arr, elem, B.find(schema, name) is not None))
+        return out
+
+    def mv_options(self, options: tuple[A.NamedArg, ...], what: str) -> str | None:
+        index: str | None = None
+        for o in options:
+            value = str(getattr(o.value, "value", ""))
+            if o.name == "with_itemindex":
+                index = value
+            elif o.name == "kind" and value == "array":
+                continue
+            elif o.name in ("bagexpansion", "kind"):
+                raise unsupported(f"`{what} {o.name}={value}`", o.span)
+        return index
+
+    def mv_expand(self, rel: B.BRel, op: A.MvExpand, scope: Scope, ctx: _Ctx) -> B.BRel:
+        index = self.mv_options(op.options, "mv-expand")
+        items = self.mv_items(op.items, rel.schema, scope, "mv-expand")
+        limit = self.constant_int(op.limit, scope, "limit") if op.limit is not None else None
+        schema = list(rel.schema)
+        for name, _, elem, in_place in items:
+            col = B.Column(name, elem)
+            if in_place:
+                schema[[c.name for c in schema].index(name)] = col
+            else:
+                schema.append(col)
+        if index:
+            schema.append(B.Column(index, LONG))
+        bitems = tuple((n, a, t) for n, a, t, _ in items)
+        return B.BExpand(tuple(schema), op.span, rel, bitems, index, limit)
+
+    def mv_apply(self, rel: B.BRel, op: A.MvApply, scope: Scope) -> B.BRel:
+        index = self.mv_options(op.options, "mv-apply")
+        items = self.mv_items(op.items, rel.schema, scope, "mv-apply")
+        limit = self.constant_int(op.limit, scope, "limit") if op.limit is not None else None
+        expanded = {n for n, _, _, _ in items}
+        outer = [c for c in rel.schema if c.name not in expanded]
+        sub_schema = list(outer)
+        for name, _, elem, _ in items:
+            sub_schema.append(B.Column(name, elem))
+        if index:
+            sub_schema.append(B.Column(index, LONG))
+        apply_input = B.BApplyInput(tuple(sub_schema), op.span)
+        sub: B.BRel = apply_input
+        ctx = _Ctx(serialized=True)  # each row's sub-table is in array order
+        for sub_op in op.subquery:
+            sub = self.operator(sub_op, sub, scope, ctx)
+        sub_names = {c.name: c for c in sub.schema}
+        schema = [sub_names.get(c.name, c) for c in outer]
+        outer_names = {c.name for c in outer}
+        schema += [c for c in sub.schema if c.name not in outer_names]
+        bitems = tuple((n, a, t) for n, a, t, _ in items)
+        return B.BApply(tuple(schema), op.span, rel, bitems, index, sub, apply_input,
+                        tuple(c.name for c in outer), limit)
+
+    # ------------------------------------------------------------ evaluate
+
+    def evaluate(self, rel: B.BRel, op: A.Evaluate, scope: Scope) -> B.BRel:
+        plugin = op.plugin
+        if plugin.name != "ipv4_lookup":
+            raise unsupported(f"the `{plugin.name}` plugin", plugin.name_span)
+        positional = [a for a in plugin.args if not isinstance(a, A.NamedArg)]
+        named = {a.name: a for a in plugin.args if isinstance(a, A.NamedArg)}
+        if len(positional) < 3:
+            raise error("KH231", "ipv4_lookup(LookupTable, SourceIPv4Key, IPv4LookupKey [, ExtraKey...]) needs "
+                        "at least three arguments", plugin.span)
+        lookup = self.tabular(positional[0], scope)
+        names: list[str] = []
+        for a, schema in ((positional[1], rel.schema), (positional[2], lookup.schema)):
+            if not isinstance(a, A.Name):
+                raise error("KH231", "ipv4_lookup keys must be column names", a.span)
+            col = B.find(schema, a.name)
+            if col is None:
+                raise self.unknown_column(a.name, a.span, schema)
+            if col.type.name != "string":
+                raise error("KH231", f"ipv4_lookup key `{a.name}` must be a string column", a.span)
+            names.append(a.name)
+        extra = positional[3:]
+        if len(extra) % 2:
+            raise error("KH231", "extra ipv4_lookup keys come in pairs (source column, lookup column)", plugin.span)
+        extra_keys: list[tuple[str, str]] = []
+        for i in range(0, len(extra), 2):
+            s, lk = extra[i], extra[i + 1]
+            if not isinstance(s, A.Name) or not isinstance(lk, A.Name):
+                raise error("KH231", "ipv4_lookup keys must be column names", s.span)
+            extra_keys.append((s.name, lk.name))
+        unmatched = False
+        for key, arg in named.items():
+            if key != "return_unmatched":
+                raise error("KH231", f"unknown ipv4_lookup option `{key}`", arg.span)
+            value = fold(self.scalars.bind(arg.value, None, scope))
+            if not isinstance(value, B.BLit) or not isinstance(value.value, bool):
+                raise error("KH231", "return_unmatched must be true or false", arg.span)
+            unmatched = value.value
+        right_names = _dedupe_right(rel.schema, lookup.schema, drop=())
+        schema = rel.schema + tuple(B.Column(new, c.type) for c, (_, new) in zip(lookup.schema, right_names, strict=True))
+        return B.BIpv4Lookup(schema, op.span, rel, lookup, names[0], names[1], tuple(extra_keys), unmatched,
+                             right_names)
+
+    def sort_key(self, key: A.SortKey, schema: B.Schema, scope: Scope, ctx: _Ctx) -> tuple[B.BExpr, bool, bool]:
+        e = fold(self.scalars.bind(key.expr, schema, scope, serialized=ctx.serialized))
+        ascending = bool(key.ascending) if key.ascending is not None else False
+        nulls_first = key.nulls_first if key.nulls_first is not None else ascending
+        return e, ascending, nulls_first
+
+
+# ---------------------------------------------------------------- module helpers
+
+
+def _matches(name: str, pattern: str) -> bool:
+    return fnmatch.fnmatchcase(name, pattern) if "*" in pattern else name == pattern
+
+
+def _table_label(e: A.Expr) -> str:
+    return e.name if isinstance(e, A.Name) else "union_arg"
+
+
+def _serialized_source(rel: B.BRel) -> bool:
+    return isinstance(rel, B.BValues | B.BRange)
+
+
+def _dedupe_right(left: B.Schema, right: B.Schema, drop: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """Kusto's join renaming: a right column whose name exists gets the smallest suffix not used by any
+    column on either side (RemoteIP -> RemoteIP1)."""
+    used = {c.name for c in left} | {c.name for c in right}
+    left_names = {c.name for c in left}
+    out: list[tuple[str, str]] = []
+    for c in right:
+        if c.name in drop:
+            continue
+        if c.name in left_names:
+            i = 1
+            while f"{c.name}{i}" in used:
+                i += 1
+            new = f"{c.name}{i}"
+            used.add(new)
+            out.append((c.name, new))
+        else:
+            out.append((c.name, c.name))
+    return tuple(out)
+
+
+def _has_agg(e: B.BExpr) -> bool:
+    if isinstance(e, B.BAgg):
+        return True
+    if isinstance(e, B.BCall):
+        return any(_has_agg(a) for a in e.args)
+    return False
+
+
+def _column_refs(e: B.BExpr) -> set[str]:
+    if isinstance(e, B.BCol):
+        return {e.name}
+    if isinstance(e, B.BCall | B.BAgg | B.BWindow):
+        out: set[str] = set()
+        for a in e.args:
+            out |= _column_refs(a)
+        return out
+    return set()
+
+
+def bind(script: A.Script, catalog: Catalog) -> B.BoundQuery:
+    return Binder(catalog).bind_script(script)

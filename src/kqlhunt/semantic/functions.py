@@ -1,0 +1,455 @@
+"""The function table: every KQL scalar function, operator and aggregate kqlhunt knows, with its arity,
+return-type rule and result-naming rule.
+
+One entry per function. The binder reads the type and naming rules; the SQL layer keys its lowerings by
+the same names (a test checks that every entry here has a lowering or an explicit refusal). Naming
+kinds were probed on Microsoft's Kusto.Language (the oracle): `tostring(x)` is named `x`, `strlen(x)`
+`strlen_x`, `array_sort_asc(x)` `x_sorted`, most others get no name (`Column1`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from kqlhunt.semantic.bound import BExpr, BType
+from kqlhunt.semantic.types import (
+    BOOL,
+    DATETIME,
+    DECIMAL,
+    DYNAMIC,
+    GUID,
+    INT,
+    LONG,
+    REAL,
+    STRING,
+    TIMESPAN,
+    KType,
+    array_of,
+    common_type,
+    numeric_result,
+)
+
+
+class TypeRuleError(Exception):
+    """Raised by a type rule; the binder turns it into a diagnostic at the call's span."""
+
+
+TypeRule = Callable[[list[BExpr]], KType]
+
+
+@dataclass(frozen=True, slots=True)
+class Fn:
+    name: str
+    kind: str  # scalar | aggregate | window | operator
+    min_args: int
+    max_args: int  # -1 = variadic
+    rule: TypeRule
+    naming: str = "none"  # none | first | prefix:<p> | suffix:<s>
+    agg_prefix: str = ""  # aggregates: default output name prefix (count_, set_, ...)
+
+
+REGISTRY: dict[str, Fn] = {}
+
+
+def _add(fn: Fn, *aliases: str) -> None:
+    REGISTRY[fn.name] = fn
+    for a in aliases:
+        REGISTRY[a] = fn
+
+
+def const(t: KType) -> TypeRule:
+    return lambda args: t
+
+
+def same_as(i: int) -> TypeRule:
+    return lambda args: args[i].type
+
+
+def _num(args: list[BExpr], i: int = 0) -> KType:
+    t = args[i].type
+    if not t.is_numeric and t.name not in ("dynamic", "null"):
+        raise TypeRuleError(f"argument {i + 1} must be a number, not {t.name}")
+    return t
+
+
+def scalar(name: str, lo: int, hi: int, rule: TypeRule, naming: str = "none", *aliases: str) -> None:
+    _add(Fn(name, "scalar", lo, hi, rule, naming), *aliases)
+
+
+def operator(name: str, lo: int, hi: int, rule: TypeRule) -> None:
+    _add(Fn(name, "operator", lo, hi, rule))
+
+
+def aggregate(name: str, lo: int, hi: int, rule: TypeRule, prefix: str, *aliases: str) -> None:
+    _add(Fn(name, "aggregate", lo, hi, rule, "none", prefix), *aliases)
+
+
+# ---------------------------------------------------------------- operators
+
+
+def _arith(op: str) -> TypeRule:
+    def rule(args: list[BExpr]) -> KType:
+        a, b = args[0].type, args[1].type
+        names = (a.name, b.name)
+        if "null" in names:
+            return b if a.name == "null" else a
+        if a.is_numeric and b.is_numeric:
+            return numeric_result(a, b)
+        if op == "-" and names == ("datetime", "datetime"):
+            return TIMESPAN
+        if op in "+-" and names == ("datetime", "timespan"):
+            return DATETIME
+        if op == "+" and names == ("timespan", "datetime"):
+            return DATETIME
+        if op in "+-" and names == ("timespan", "timespan"):
+            return TIMESPAN
+        if op == "*" and (names[0] == "timespan" and b.is_numeric or names[1] == "timespan" and a.is_numeric):
+            return TIMESPAN
+        if op == "/" and names == ("timespan", "timespan"):
+            return REAL
+        if op == "/" and names[0] == "timespan" and b.is_numeric:
+            return TIMESPAN
+        if op == "%" and names == ("timespan", "timespan"):
+            return TIMESPAN
+        if "dynamic" in names:
+            return DYNAMIC
+        raise TypeRuleError(f"operator `{op}` cannot combine {a.name} and {b.name}")
+
+    return rule
+
+
+for _op in "+-*/%":
+    operator(_op, 2, 2, _arith(_op))
+
+
+def _negate(args: list[BExpr]) -> KType:
+    t = args[0].type
+    if t.name == "int":
+        return LONG
+    if t.is_numeric or t.name in ("timespan", "dynamic", "null"):
+        return t
+    raise TypeRuleError(f"unary `-` cannot apply to {t.name}")
+
+
+operator("neg", 1, 1, _negate)
+
+_ORDERED = {"int", "long", "real", "decimal", "string", "datetime", "timespan", "bool", "guid"}
+
+
+def _comparable(a: KType, b: KType) -> bool:
+    if "null" in (a.name, b.name) or "dynamic" in (a.name, b.name):
+        return True
+    if a.is_numeric and b.is_numeric:
+        return True
+    if {a.name, b.name} == {"string", "guid"}:
+        return True
+    return a.name == b.name
+
+
+def _compare(op: str) -> TypeRule:
+    def rule(args: list[BExpr]) -> KType:
+        a, b = args[0].type, args[1].type
+        if not _comparable(a, b):
+            raise TypeRuleError(f"cannot compare {a.name} with {b.name} using `{op}`")
+        if op in ("<", "<=", ">", ">=") and (a.name not in _ORDERED | {"null", "dynamic"}):
+            raise TypeRuleError(f"`{op}` needs ordered values, not {a.name}")
+        return BOOL
+
+    return rule
+
+
+for _op in ("==", "!=", "<", "<=", ">", ">="):
+    operator(_op, 2, 2, _compare(_op))
+
+
+def _bool_args(args: list[BExpr]) -> KType:
+    for a in args:
+        if a.type.name not in ("bool", "null", "dynamic"):
+            raise TypeRuleError(f"`and`/`or`/`not` need bool operands, not {a.type.name}")
+    return BOOL
+
+
+operator("and", 2, 2, _bool_args)
+operator("or", 2, 2, _bool_args)
+scalar("not", 1, 1, _bool_args)
+
+STRING_OPERATORS = (
+    "=~", "!~", "has", "!has", "has_cs", "!has_cs", "hasprefix", "!hasprefix", "hasprefix_cs",
+    "!hasprefix_cs", "hassuffix", "!hassuffix", "hassuffix_cs", "!hassuffix_cs", "contains", "!contains",
+    "contains_cs", "!contains_cs", "startswith", "!startswith", "startswith_cs", "!startswith_cs",
+    "endswith", "!endswith", "endswith_cs", "!endswith_cs", "matches regex",
+)
+for _op in STRING_OPERATORS:
+    operator(_op, 2, 2, const(BOOL))
+for _op in ("in", "!in", "in~", "!in~", "has_any", "has_all"):
+    operator(_op, 2, -1, const(BOOL))
+operator("between", 3, 3, const(BOOL))
+operator("!between", 3, 3, const(BOOL))
+
+# ---------------------------------------------------------------- scalar functions
+
+
+def _conv(t: KType) -> TypeRule:
+    return const(t)
+
+
+for _name, _t, _aliases in (
+    ("tostring", STRING, ()), ("toint", INT, ()), ("tolong", LONG, ()), ("toreal", REAL, ("todouble",)),
+    ("tobool", BOOL, ("toboolean",)), ("todatetime", DATETIME, ()), ("totimespan", TIMESPAN, ("totime",)),
+    ("todecimal", DECIMAL, ()), ("toguid", GUID, ()),
+):
+    scalar(_name, 1, 1, _conv(_t), "first", *_aliases)
+scalar("todynamic", 1, 1, const(DYNAMIC), "first", "parse_json", "toobject")
+
+scalar("ago", 1, 1, const(DATETIME))
+scalar("now", 0, 1, const(DATETIME))
+scalar("isempty", 1, 1, const(BOOL))
+scalar("isnotempty", 1, 1, const(BOOL), "none", "notempty")
+scalar("isnull", 1, 1, const(BOOL))
+scalar("isnotnull", 1, 1, const(BOOL), "none", "notnull")
+scalar("tolower", 1, 1, const(STRING))
+scalar("toupper", 1, 1, const(STRING))
+scalar("strlen", 1, 1, const(LONG), "prefix:strlen")
+scalar("strcat", 1, 64, const(STRING))
+scalar("reverse", 1, 1, const(STRING))
+scalar("replace_regex", 3, 3, const(STRING), "none", "replace")
+scalar("replace_string", 3, 3, const(STRING))
+scalar("substring", 2, 3, const(STRING))
+scalar("trim", 2, 2, const(STRING))
+scalar("trim_start", 2, 2, const(STRING))
+scalar("trim_end", 2, 2, const(STRING))
+scalar("indexof", 2, 5, const(LONG))
+scalar("countof", 2, 3, const(LONG))
+scalar("split", 2, 3, lambda a: DYNAMIC if len(a) == 3 else array_of(STRING), "first")
+scalar("strcat_array", 2, 2, const(STRING))
+scalar("url_decode", 1, 1, const(STRING))
+scalar("url_encode", 1, 1, const(STRING))
+scalar("base64_encode_tostring", 1, 1, const(STRING))
+scalar("base64_decode_tostring", 1, 1, const(STRING))
+scalar("hash_md5", 1, 1, const(STRING))
+scalar("hash_sha256", 1, 1, const(STRING))
+scalar("hash_sha1", 1, 1, const(STRING))
+
+
+def _extract_rule(args: list[BExpr]) -> KType:
+    if len(args) == 4:
+        if not isinstance(args[3], BType):
+            raise TypeRuleError("the 4th argument of extract() must be typeof(T)")
+        return args[3].type
+    return STRING
+
+
+scalar("extract", 3, 4, _extract_rule)
+scalar("extract_all", 2, 3, const(DYNAMIC))
+scalar("parse_url", 1, 1, const(DYNAMIC))
+scalar("parse_path", 1, 1, const(DYNAMIC))
+scalar("ipv4_is_private", 1, 1, const(BOOL))
+scalar("ipv4_is_in_range", 2, 2, const(BOOL))
+scalar("ipv4_is_match", 2, 3, const(BOOL))
+scalar("ipv4_compare", 2, 4, const(LONG))
+scalar("parse_ipv4", 1, 1, const(LONG))
+scalar("parse_ipv4_mask", 2, 2, const(LONG))
+scalar("geo_info_from_ip_address", 1, 1, const(DYNAMIC))
+
+
+def _iif(args: list[BExpr]) -> KType:
+    t = common_type([args[1].type, args[2].type])
+    if t is None:
+        raise TypeRuleError(f"iif() branches have different types: {args[1].type} and {args[2].type}")
+    return t
+
+
+scalar("iif", 3, 3, _iif, "none", "iff")
+
+
+def _case(args: list[BExpr]) -> KType:
+    if len(args) % 2 == 0:
+        raise TypeRuleError("case() needs predicate/value pairs and a final else value")
+    values = [args[i].type for i in range(1, len(args) - 1, 2)] + [args[-1].type]
+    t = common_type(values)
+    if t is None:
+        raise TypeRuleError("case() branches have different types")
+    return t
+
+
+scalar("case", 3, -1, _case)
+
+
+def _coalesce(args: list[BExpr]) -> KType:
+    t = common_type([a.type for a in args])
+    if t is None:
+        raise TypeRuleError("coalesce() arguments have different types")
+    return t
+
+
+scalar("coalesce", 1, 64, _coalesce)
+
+
+def _minmax_of(args: list[BExpr]) -> KType:
+    return _coalesce(args)
+
+
+scalar("max_of", 2, 64, _minmax_of)
+scalar("min_of", 2, 64, _minmax_of)
+
+
+def _make_timespan(args: list[BExpr]) -> KType:
+    for a in args:
+        _num([a])
+    return TIMESPAN
+
+
+scalar("make_timespan", 2, 4, _make_timespan)
+scalar("make_datetime", 1, 7, const(DATETIME))
+scalar("datetime_diff", 3, 3, const(LONG))
+scalar("datetime_add", 3, 3, const(DATETIME))
+scalar("datetime_part", 2, 2, const(INT))
+scalar("format_datetime", 2, 2, const(STRING))
+scalar("format_timespan", 2, 2, const(STRING))
+scalar("startofday", 1, 2, const(DATETIME), "first")
+scalar("startofweek", 1, 2, const(DATETIME))
+scalar("startofmonth", 1, 2, const(DATETIME))
+scalar("startofyear", 1, 2, const(DATETIME))
+scalar("endofday", 1, 2, const(DATETIME))
+scalar("dayofweek", 1, 1, const(TIMESPAN))
+scalar("hourofday", 1, 1, const(INT))
+scalar("dayofmonth", 1, 1, const(INT))
+scalar("dayofyear", 1, 1, const(INT))
+scalar("getyear", 1, 1, const(INT))
+scalar("getmonth", 1, 1, const(INT))
+scalar("unixtime_seconds_todatetime", 1, 1, const(DATETIME))
+scalar("unixtime_milliseconds_todatetime", 1, 1, const(DATETIME))
+
+
+def _bin(args: list[BExpr]) -> KType:
+    t = args[0].type
+    if t.name == "int":
+        return LONG
+    if t.name in ("long", "real", "decimal", "datetime", "timespan"):
+        return t
+    raise TypeRuleError(f"bin() cannot round {t.name}")
+
+
+scalar("bin", 2, 2, _bin, "first", "floor")
+scalar("bin_at", 3, 3, lambda a: _bin(a), "first")
+scalar("abs", 1, 1, lambda a: LONG if a[0].type.name == "int" else _num(a), "first")
+scalar("round", 1, 2, lambda a: _num(a), "first")
+scalar("ceiling", 1, 1, lambda a: _num(a), "first")
+scalar("sqrt", 1, 1, const(REAL), "first")
+scalar("exp", 1, 1, const(REAL), "first")
+scalar("log", 1, 1, const(REAL), "first")
+scalar("log10", 1, 1, const(REAL), "first")
+scalar("log2", 1, 1, const(REAL), "first")
+scalar("pow", 2, 2, const(REAL))
+scalar("isnan", 1, 1, const(BOOL))
+scalar("isfinite", 1, 1, const(BOOL))
+scalar("isinf", 1, 1, const(BOOL))
+scalar("rand", 0, 1, const(REAL))
+scalar("tohex", 1, 2, const(STRING), "first")
+scalar("gettype", 1, 1, const(STRING), "prefix:type")
+scalar("isascii", 1, 1, const(BOOL))
+scalar("array_length", 1, 1, const(LONG))
+scalar("array_sort_asc", 1, 2, lambda a: a[0].type if a[0].type.name == "dynamic" else DYNAMIC, "suffix:sorted")
+scalar("array_sort_desc", 1, 2, lambda a: a[0].type if a[0].type.name == "dynamic" else DYNAMIC, "suffix:sorted")
+scalar("array_reverse", 1, 1, same_as(0))
+scalar("array_concat", 1, 64, const(DYNAMIC))
+scalar("array_slice", 3, 3, same_as(0))
+scalar("array_index_of", 2, 4, const(LONG))
+scalar("array_sum", 1, 1, const(REAL))
+scalar("pack_array", 1, 64, const(DYNAMIC))
+scalar("pack", 2, 64, const(DYNAMIC), "none", "bag_pack", "pack_dictionary")
+scalar("bag_keys", 1, 1, const(DYNAMIC))
+scalar("set_union", 2, 64, const(DYNAMIC))
+scalar("set_intersect", 2, 64, const(DYNAMIC))
+scalar("set_difference", 2, 64, const(DYNAMIC))
+scalar("set_has_element", 2, 2, const(BOOL))
+scalar("series_outliers", 1, 5, const(array_of(REAL)), "first")
+scalar("series_stats_dynamic", 1, 2, const(DYNAMIC))
+scalar("series_stats", 1, 2, const(DYNAMIC))  # expands to 7 columns: handled by the binder
+
+SERIES_STATS_SUFFIXES: tuple[tuple[str, KType], ...] = (
+    ("min", REAL), ("min_idx", LONG), ("max", REAL), ("max_idx", LONG), ("avg", REAL), ("stdev", REAL),
+    ("variance", REAL),
+)
+
+# ---------------------------------------------------------------- window functions
+
+_add(Fn("next", "window", 1, 3, same_as(0)))
+_add(Fn("prev", "window", 1, 3, same_as(0)))
+_add(Fn("row_number", "window", 0, 2, const(LONG)))
+_add(Fn("row_cumsum", "window", 1, 2, lambda a: LONG if a[0].type.name == "int" else a[0].type))
+
+# ---------------------------------------------------------------- aggregates
+
+
+def _sum(args: list[BExpr]) -> KType:
+    t = args[0].type
+    if t.name in ("int", "long"):
+        return LONG
+    if t.name in ("real", "decimal", "timespan"):
+        return t
+    if t.name in ("dynamic", "null"):
+        return REAL
+    raise TypeRuleError(f"sum() cannot add {t.name} values")
+
+
+def _avg(args: list[BExpr]) -> KType:
+    t = args[0].type
+    if t.name in ("int", "long", "real", "dynamic", "null"):
+        return REAL
+    if t.name in ("decimal", "timespan", "datetime"):
+        return t
+    raise TypeRuleError(f"avg() cannot average {t.name} values")
+
+
+def _minmax(args: list[BExpr]) -> KType:
+    t = args[0].type
+    if t.name == "dynamic":
+        raise TypeRuleError("min()/max() need orderable values, not dynamic")
+    return t
+
+
+def _percentile(args: list[BExpr]) -> KType:
+    t = args[0].type
+    return LONG if t.name == "int" else t
+
+
+aggregate("count", 0, 0, const(LONG), "count")
+aggregate("countif", 1, 1, const(LONG), "countif")
+aggregate("dcount", 1, 2, const(LONG), "dcount")
+aggregate("dcountif", 2, 3, const(LONG), "dcountif")
+aggregate("count_distinct", 1, 1, const(LONG), "count_distinct")
+aggregate("count_distinctif", 2, 2, const(LONG), "count_distinctif")
+aggregate("make_set", 1, 2, lambda a: array_of(a[0].type), "set")
+aggregate("make_set_if", 2, 3, lambda a: array_of(a[0].type), "set")
+aggregate("make_list", 1, 2, lambda a: array_of(a[0].type), "list")
+aggregate("make_list_if", 2, 3, lambda a: array_of(a[0].type), "list")
+aggregate("make_list_with_nulls", 1, 2, lambda a: array_of(a[0].type), "list")
+aggregate("make_bag", 1, 2, const(DYNAMIC), "bag")
+aggregate("any", 1, -1, same_as(0), "any")
+aggregate("take_any", 1, -1, same_as(0), "")
+aggregate("min", 1, 1, _minmax, "min")
+aggregate("max", 1, 1, _minmax, "max")
+aggregate("minif", 2, 2, _minmax, "minif")
+aggregate("maxif", 2, 2, _minmax, "maxif")
+aggregate("sum", 1, 1, _sum, "sum")
+aggregate("sumif", 2, 2, _sum, "sumif")
+aggregate("avg", 1, 1, _avg, "avg")
+aggregate("avgif", 2, 2, _avg, "avgif")
+aggregate("stdev", 1, 1, const(REAL), "stdev")
+aggregate("stdevp", 1, 1, const(REAL), "stdevp")
+aggregate("variance", 1, 1, const(REAL), "variance")
+aggregate("variancep", 1, 1, const(REAL), "variancep")
+aggregate("percentile", 2, 2, _percentile, "percentile")
+aggregate("percentiles", 2, -1, _percentile, "percentile")
+aggregate("percentiles_array", 2, -1, const(DYNAMIC), "percentiles")
+aggregate("arg_max", 2, -1, same_as(0), "")
+aggregate("arg_min", 2, -1, same_as(0), "")
+
+
+def lookup(name: str) -> Fn | None:
+    return REGISTRY.get(name)
+
+
+__all__ = ["Fn", "REGISTRY", "TypeRuleError", "lookup", "SERIES_STATS_SUFFIXES", "STRING_OPERATORS"]

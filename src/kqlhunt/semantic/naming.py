@@ -1,0 +1,86 @@
+"""Kusto's rules for naming columns that the query does not name.
+
+Probed on Microsoft's Kusto.Language (see `../shared/kql-oracle/naming_rules.md` and
+`tests/data/oracle`): a column keeps its name, `D.a` becomes `D_a`, conversion functions pass their
+argument's name through, a few functions add a prefix or suffix, anything else gets `Column1`,
+`Column2`, ... Aggregates are named `<prefix>_<argument name>` (`count_`, `dcount_DeviceId`).
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+from kqlhunt.semantic import functions as F
+from kqlhunt.syntax import ast as A
+
+
+def expr_name(e: A.Expr) -> str | None:
+    """The name Kusto derives from an expression, or None when it would invent `ColumnN`."""
+    match e:
+        case A.Name(name=name):
+            return name
+        case A.Member(target=target, name=member):
+            base = expr_name(target)
+            return f"{base}_{member}" if base else member
+        case A.Index(target=target, index=A.Literal(value=value)) if isinstance(value, str | int):
+            base = expr_name(target)
+            return f"{base}_{value}" if base else str(value)
+        case A.Call(name=fname, args=args):
+            fn = F.lookup(fname)
+            if fn is None or not args or fn.kind != "scalar":
+                return None
+            inner = expr_name(args[0])
+            if fn.naming == "first":
+                return inner
+            if fn.naming.startswith("prefix:") and inner:
+                return f"{fn.naming[7:]}_{inner}"
+            if fn.naming.startswith("suffix:") and inner:
+                return f"{inner}_{fn.naming[7:]}"
+            return None
+    return None
+
+
+def aggregate_name(fn: F.Fn, args: tuple[A.Expr, ...]) -> str:
+    """Default name of an aggregate column: `count_`, `dcount_DeviceId`, `set_Timestamp`, `x` (take_any)."""
+    arg = expr_name(args[0]) if args else None
+    if not fn.agg_prefix:
+        return arg or "Column1"
+    return f"{fn.agg_prefix}_{arg or ''}"
+
+
+def percentile_suffix(value: float) -> str:
+    """`percentile_x_95`, `percentile_x_99_9`: Kusto prints the percent and turns `.` into `_`."""
+    text = f"{value:g}" if not float(value).is_integer() else str(int(value))
+    return text.replace(".", "_").replace("-", "_")
+
+
+def unique_name(base: str, taken: Iterable[str]) -> str:
+    """`base`, or `base1`, `base2`, ... — the first one not taken."""
+    used = set(taken)
+    if base not in used:
+        return base
+    i = 1
+    while f"{base}{i}" in used:
+        i += 1
+    return f"{base}{i}"
+
+
+def next_column_name(taken: Iterable[str]) -> str:
+    used = set(taken)
+    i = 1
+    while f"Column{i}" in used:
+        i += 1
+    return f"Column{i}"
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> tuple[str, ...]:
+    """A hint for an unknown name: the closest candidates, case-insensitively."""
+    pool = list(candidates)
+    lowered = {c.lower(): c for c in pool}
+    if name.lower() in lowered:
+        return (f"did you mean `{lowered[name.lower()]}`? (names are case-sensitive)",)
+    close = difflib.get_close_matches(name.lower(), list(lowered), n=3, cutoff=0.6)
+    if not close:
+        return ()
+    return ("did you mean " + " or ".join(f"`{lowered[c]}`" for c in close) + "?",)
