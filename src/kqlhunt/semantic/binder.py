@@ -655,7 +655,8 @@ class Binder:
             arr = self.scalars.bind(it.expr, schema, scope)
             if arr.type.name != "dynamic":
                 raise error("KH230", f"`{what}` expands dynamic arrays; this is {arr.type}", it.expr.span)
-            elem = BY_NAME[it.to_type] if it.to_type else (arr.type.elem or DYNAMIC)
+            # without `to typeof(T)` the elements stay dynamic (Kusto), whatever the array holds
+            elem = BY_NAME[it.to_type] if it.to_type else DYNAMIC
             if it.name:
                 out.append((it.name, arr, elem, B.find(schema, it.name) is not None))
             elif isinstance(it.expr, A.Name):

@@ -1,0 +1,139 @@
+"""The Python API: `query()` runs KQL over local data and returns a pyarrow Table; `compile()` shows
+the stages (bound schema, plan, SQL) without running anything.
+
+    >>> import kqlhunt
+    >>> kqlhunt.query("T | summarize count() by b", tables={"T": df}).to_pandas()
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from kqlhunt.diagnostics import KqlError
+from kqlhunt.plan.lower import lower
+from kqlhunt.plan.nodes import Plan
+from kqlhunt.semantic import bound as B
+from kqlhunt.semantic.binder import Binder
+from kqlhunt.semantic.catalog import FLAVOURS, Catalog, choose_flavour
+from kqlhunt.sql.compile import compile_plan
+from kqlhunt.syntax.parser import parse
+
+
+@dataclass
+class CompiledQuery:
+    kql: str
+    bound: B.BoundQuery
+    plan: Plan
+    sql: str
+    tables: list[str]
+
+    @property
+    def columns(self) -> list[tuple[str, str]]:
+        return [(c.name, c.type.name) for c in self.bound.rel.schema]
+
+
+def _normalise_now(now: datetime | str | None) -> datetime:
+    if now is None:
+        return datetime.now(UTC).replace(tzinfo=None)
+    if isinstance(now, str):
+        from kqlhunt.syntax.literals import parse_datetime_text
+        return parse_datetime_text(now)
+    if now.tzinfo is not None:
+        return now.astimezone(UTC).replace(tzinfo=None)
+    return now
+
+
+def tables_read(rel: B.BRel) -> list[str]:
+    """Names of the tables a bound query scans, in first-seen order."""
+    seen: list[str] = []
+    visited: set[int] = set()
+
+    def walk(node: object) -> None:
+        if isinstance(node, B.BRel):
+            if id(node) in visited:
+                return
+            visited.add(id(node))
+            if isinstance(node, B.BTable) and node.name not in seen:
+                seen.append(node.name)
+        if isinstance(node, B.BScalarSubquery):
+            walk(node.rel)
+        if isinstance(node, tuple | list):
+            for x in node:
+                walk(x)
+            return
+        if hasattr(node, "__dataclass_fields__"):
+            for f in node.__dataclass_fields__:
+                walk(getattr(node, f))
+
+    walk(rel)
+    return seen
+
+
+def compile_query(kql: str, catalog: Catalog, now: datetime) -> CompiledQuery:
+    try:
+        script = parse(kql)
+        bound = Binder(catalog).bind_script(script)
+        plan = lower(bound.rel)
+        compiled = compile_plan(plan, now)
+    except KqlError as exc:
+        raise exc.with_source(kql) from None
+    return CompiledQuery(kql, bound, plan, compiled.sql, tables_read(bound.rel))
+
+
+def compile(kql: str, *, schemas: Mapping[str, list[tuple[str, str]]] | None = None, schema: str = "auto",
+            now: datetime | str | None = None) -> CompiledQuery:
+    """Parse, bind and compile without data: table schemas come from `schemas` ({name: [(col, kusto type)]})
+    or the built-in tables (DeviceNetworkEvents)."""
+    flavour = _flavour(kql, schema)
+    tables = {name: tuple(B.Column(c, B_type(t)) for c, t in cols) for name, cols in (schemas or {}).items()}
+    return compile_query(kql, Catalog(tables, flavour), _normalise_now(now))
+
+
+def B_type(name: str):  # noqa: N802 - mirrors the Kusto type name
+    from kqlhunt.semantic.types import BY_NAME
+    return BY_NAME[name]
+
+
+def _flavour(kql: str, schema: str) -> str:
+    if schema == "auto":
+        return choose_flavour(kql)
+    if schema not in FLAVOURS:
+        raise ValueError(f"schema must be auto, {' or '.join(FLAVOURS)}; not {schema!r}")
+    return schema
+
+
+def query(kql: str, tables: Mapping[str, Any] | None = None, lake: str | Path | None = None,
+          now: datetime | str | None = None, *, schema: str = "auto", memory_limit: str | None = None,
+          threads: int | None = None, geo_mmdb: str | None = None) -> pa.Table:
+    """Run a KQL query. `tables` maps names to files, folders, globs, DataFrames or Arrow tables;
+    `lake` is a directory of `<Table>/**/*.parquet`; `now` pins now()/ago(). Raises `KqlError`."""
+    return run(kql, tables=tables, lake=lake, now=now, schema=schema, memory_limit=memory_limit,
+               threads=threads, geo_mmdb=geo_mmdb)[0]
+
+
+def run(kql: str, *, tables: Mapping[str, Any] | None = None, lake: str | Path | None = None,
+        now: datetime | str | None = None, schema: str = "auto", memory_limit: str | None = None,
+        threads: int | None = None, geo_mmdb: str | None = None) -> tuple[pa.Table, CompiledQuery]:
+    from kqlhunt.engines.duckdb import DuckDBEngine
+
+    engine = DuckDBEngine(memory_limit=memory_limit, threads=threads, geo_mmdb=geo_mmdb)
+    try:
+        if lake is not None:
+            engine.register_lake(lake)
+        for name, source in (tables or {}).items():
+            engine.register(name, source)
+        catalog = engine.catalog(_flavour(kql, schema))
+        compiled = compile_query(kql, catalog, _normalise_now(now))
+        engine.prepare_views(catalog, compiled.tables)
+        result = engine.run(compiled.sql, compiled.bound.rel.schema)
+    except KqlError as exc:
+        raise exc.with_source(kql) from None
+    finally:
+        engine.con.close()
+    return result, compiled

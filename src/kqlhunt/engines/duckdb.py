@@ -1,0 +1,272 @@
+"""The DuckDB engine: registers data sources as tables with Kusto's physical types, runs compiled SQL,
+and returns Arrow tables typed as Kusto types.
+
+Sources: Parquet / CSV / JSON-lines files, folders and globs, pandas or polars DataFrames, Arrow
+tables, and a lake directory (`<lake>/<Table>/**/*.parquet`). Each source becomes a raw view
+(`kh_raw_<T>`) and a typed view (`kh_t_<T>`) in which strings are never null, timespans are ticks and
+dynamic values are JSON; for a built-in table (DeviceNetworkEvents) the documented schema decides the
+column types, and columns the data lacks read as empty.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+from sqlglot import exp
+
+from kqlhunt.diagnostics import KqlError, error
+from kqlhunt.engines.duckdb_runtime import install
+from kqlhunt.semantic.bound import Column, Schema
+from kqlhunt.semantic.catalog import Catalog, builtin_schema
+from kqlhunt.semantic.types import BY_NAME, KType
+from kqlhunt.sql.compile import table_view
+from kqlhunt.sql.types import physical
+
+RAW_PREFIX = "kh_raw_"
+
+
+@dataclass
+class Source:
+    name: str
+    raw_columns: list[tuple[str, str]]  # (name, DuckDB type)
+
+
+def _quote(name: str) -> str:
+    return exp.to_identifier(name, quoted=True).sql("duckdb")
+
+
+def _str(value: str) -> exp.Expression:
+    return exp.Literal.string(value)
+
+
+def _fn(name: str, *args: exp.Expression) -> exp.Expression:
+    return exp.Anonymous(this=name, expressions=list(args))
+
+
+def kusto_type_of(duck_type: str) -> KType:
+    """The Kusto type a column of this DuckDB type is read as (tables without a built-in schema)."""
+    t = duck_type.upper()
+    if t in ("VARCHAR", "CHAR", "TEXT", "ENUM") or t.startswith("VARCHAR") or t.startswith("ENUM"):
+        return BY_NAME["string"]
+    if t in ("INTEGER", "SMALLINT", "TINYINT", "USMALLINT", "UTINYINT"):
+        return BY_NAME["int"]
+    if t in ("BIGINT", "UINTEGER", "UBIGINT", "HUGEINT", "UHUGEINT"):
+        return BY_NAME["long"]
+    if t in ("DOUBLE", "FLOAT", "REAL"):
+        return BY_NAME["real"]
+    if t == "BOOLEAN":
+        return BY_NAME["bool"]
+    if t.startswith("DECIMAL"):
+        return BY_NAME["decimal"]
+    if t.startswith("TIMESTAMP") or t == "DATE":
+        return BY_NAME["datetime"]
+    if t == "INTERVAL":
+        return BY_NAME["timespan"]
+    if t == "UUID":
+        return BY_NAME["guid"]
+    return BY_NAME["dynamic"]
+
+
+def convert_column(raw: str | None, duck_type: str | None, target: KType) -> exp.Expression:
+    """Raw column (or absent) -> value of the Kusto type's physical representation."""
+    if raw is None or duck_type is None:
+        if target.name == "string":
+            return _str("")
+        return exp.Cast(this=exp.Null(), to=exp.DataType.build(physical(target), dialect="duckdb"))
+    c = exp.column(raw, quoted=True)
+    t = duck_type.upper()
+
+    def try_cast(to: str) -> exp.Expression:
+        return exp.TryCast(this=c, to=exp.DataType.build(to, dialect="duckdb"))
+
+    match target.name:
+        case "string" | "guid":
+            value = c if t == "VARCHAR" else try_cast("VARCHAR")
+            return exp.Coalesce(this=value, expressions=[_str("")])
+        case "int" | "long" | "real" | "bool" | "decimal":
+            return c if physical(target) == t else try_cast(physical(target))
+        case "datetime":
+            if t == "TIMESTAMP":
+                return c
+            if t.startswith("TIMESTAMP") or t == "DATE":
+                return try_cast("TIMESTAMP")
+            if t == "VARCHAR":
+                return _fn("kh_parse_datetime", c)
+            return exp.Cast(this=exp.Null(), to=exp.DataType.build("TIMESTAMP"))
+        case "timespan":
+            if t == "INTERVAL":
+                seconds = _fn("epoch", c)
+                return exp.Cast(this=_fn("round", exp.Mul(this=seconds, expression=exp.Literal.number(10_000_000))),
+                                to=exp.DataType.build("BIGINT"))
+            return try_cast("BIGINT")
+        case "dynamic":
+            if t == "JSON":
+                return c
+            if t == "VARCHAR":
+                parsed = exp.Case().when(_fn("json_valid", c), exp.Cast(this=c, to=exp.DataType.build("JSON")))
+                parsed = parsed.else_(exp.Cast(this=_fn("to_json", c), to=exp.DataType.build("JSON")))
+                empty = exp.Or(this=exp.Is(this=c, expression=exp.Null()), expression=exp.EQ(this=c, expression=_str("")))
+                return exp.Case().when(empty, exp.Cast(this=exp.Null(), to=exp.DataType.build("JSON"))).else_(parsed)
+            return exp.Cast(this=_fn("to_json", c), to=exp.DataType.build("JSON"))
+    raise error("KH400", f"cannot read a {duck_type} column as {target}")
+
+
+class DuckDBEngine:
+    def __init__(self, *, memory_limit: str | None = None, threads: int | None = None,
+                 geo_mmdb: str | None = None, temp_directory: str | None = None):
+        self.con = duckdb.connect(config={"allow_unsigned_extensions": False})
+        if memory_limit:
+            self.con.execute(f"SET memory_limit = {exp.Literal.string(memory_limit).sql('duckdb')}")
+        if threads:
+            self.con.execute(f"SET threads = {int(threads)}")
+        if temp_directory:
+            self.con.execute(f"SET temp_directory = {exp.Literal.string(temp_directory).sql('duckdb')}")
+        install(self.con, geo_mmdb)
+        self.sources: dict[str, Source] = {}
+
+    # ------------------------------------------------------------ sources
+
+    def register(self, name: str, source: Any) -> None:
+        raw = RAW_PREFIX + name
+        if isinstance(source, str | Path):
+            relation = self._file_relation(Path(source) if not _is_glob(str(source)) else str(source), name)
+            self.con.execute(f"CREATE OR REPLACE VIEW {_quote(raw)} AS SELECT * FROM {relation.sql('duckdb')}")
+        else:
+            data = _as_arrow_or_frame(source)
+            self.con.register(raw, data)
+        described = self.con.execute(f"DESCRIBE SELECT * FROM {_quote(raw)}").fetchall()
+        self.sources[name] = Source(name, [(r[0], str(r[1])) for r in described])
+
+    def register_lake(self, lake: str | Path) -> list[str]:
+        root = Path(lake)
+        if not root.is_dir():
+            raise error("KH401", f"lake directory not found: {root}")
+        names = []
+        for sub in sorted(p for p in root.iterdir() if p.is_dir()):
+            if any(sub.rglob("*.parquet")):
+                self.register(sub.name, sub)
+                names.append(sub.name)
+        return names
+
+    def _file_relation(self, path: Path | str, name: str) -> exp.Expression:
+        if isinstance(path, str):  # a glob
+            files = path
+            suffix = Path(path).suffix.lower()
+        elif path.is_dir():
+            parquet = sorted(str(p) for p in path.rglob("*.parquet"))
+            if not parquet:
+                raise error("KH401", f"no Parquet files under {path} (table `{name}`)")
+            return _fn("read_parquet", exp.Array(expressions=[_str(p) for p in parquet]),
+                       exp.EQ(this=exp.column("union_by_name"), expression=exp.true()),
+                       exp.EQ(this=exp.column("hive_partitioning"), expression=exp.false()))
+        else:
+            if not path.exists():
+                raise error("KH401", f"file not found: {path} (table `{name}`)")
+            files = str(path)
+            suffix = path.suffix.lower()
+        if suffix == ".parquet":
+            return _fn("read_parquet", _str(files), exp.EQ(this=exp.column("union_by_name"), expression=exp.true()))
+        if suffix in (".csv", ".tsv", ".txt"):
+            return _fn("read_csv", _str(files), exp.EQ(this=exp.column("auto_detect"), expression=exp.true()))
+        if suffix in (".json", ".jsonl", ".ndjson"):
+            return _fn("read_json", _str(files), exp.EQ(this=exp.column("auto_detect"), expression=exp.true()))
+        raise error("KH401", f"unknown file type `{suffix}` for table `{name}` "
+                                      "(use .parquet, .csv or .json/.jsonl)")
+
+    # ------------------------------------------------------------ catalog and views
+
+    def catalog(self, flavour: str) -> Catalog:
+        tables: dict[str, Schema] = {}
+        for name, src in self.sources.items():
+            if builtin_schema(name, flavour) is None:
+                tables[name] = tuple(Column(c, kusto_type_of(t)) for c, t in src.raw_columns)
+        return Catalog(tables, flavour)
+
+    def prepare_views(self, catalog: Catalog, tables: list[str]) -> None:
+        """Create the typed view of every table the query reads."""
+        for name in tables:
+            schema = catalog.schema(name)
+            assert schema is not None
+            src = self.sources.get(name)
+            raw = dict(src.raw_columns) if src else {}
+            items = []
+            for c in schema:
+                present = c.name if c.name in raw else None
+                if present is None and c.name == "TimeGenerated" and "Timestamp" in raw:
+                    present = "Timestamp"  # Sentinel's ingestion time stands in for the event time
+                items.append(exp.alias_(convert_column(present, raw.get(present) if present else None, c.type),
+                                        c.name, quoted=True))
+            select = exp.select(*items)
+            if src is not None:
+                select = select.from_(exp.Table(this=exp.to_identifier(RAW_PREFIX + name, quoted=True)))
+            else:
+                select = select.where(exp.false())
+            self.con.execute(f"CREATE OR REPLACE TEMP VIEW {_quote(table_view(name))} AS {select.sql('duckdb')}")
+
+    # ------------------------------------------------------------ execution
+
+    def run(self, sql: str, columns: tuple[Column, ...]) -> pa.Table:
+        try:
+            relation = self.con.sql(sql)
+            # duckdb 2.x: to_arrow_table(); 1.x: arrow()
+            table = relation.to_arrow_table() if hasattr(relation, "to_arrow_table") else relation.arrow()
+        except duckdb.Error as exc:
+            raise error("KH410", f"the engine failed to run the query: {_first_line(str(exc))}") from None
+        return to_kusto_arrow(table, columns)
+
+    def explain(self, sql: str) -> str:
+        rows = self.con.execute("EXPLAIN " + sql).fetchall()
+        return "\n".join(str(r[1]) for r in rows)
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else text
+
+
+def _is_glob(text: str) -> bool:
+    return any(ch in text for ch in "*?[")
+
+
+def _as_arrow_or_frame(source: Any) -> Any:
+    if isinstance(source, pa.Table | pa.RecordBatch):
+        return source
+    module = type(source).__module__
+    if module.startswith("pandas") or module.startswith("polars"):
+        return source
+    if isinstance(source, Mapping):
+        return pa.table(dict(source))
+    raise error("KH402", f"cannot use a {type(source).__name__} as a table: pass a file path, "
+                                  "a pandas/polars DataFrame or a pyarrow Table")
+
+
+ARROW_TYPES = {
+    "bool": pa.bool_(), "int": pa.int32(), "long": pa.int64(), "real": pa.float64(),
+    "decimal": pa.decimal128(38, 18), "string": pa.string(), "guid": pa.string(),
+    "datetime": pa.timestamp("us", tz="UTC"), "timespan": pa.duration("ns"), "dynamic": pa.string(),
+}
+
+
+def to_kusto_arrow(table: pa.Table, columns: tuple[Column, ...]) -> pa.Table:
+    """Engine result -> the documented result types, each field tagged with its Kusto type."""
+    arrays = []
+    fields = []
+    for i, c in enumerate(columns):
+        arr = table.column(i)
+        target = ARROW_TYPES[c.type.name]
+        if c.type.name == "timespan":
+            ticks = arr.cast(pa.int64())
+            import pyarrow.compute as pc
+
+            arr = pc.multiply(ticks, 100).cast(pa.duration("ns"))
+        elif c.type.name == "datetime":
+            arr = arr.cast(pa.timestamp("us")).cast(target) if arr.type != target else arr
+        elif arr.type != target:
+            arr = arr.cast(target)
+        arrays.append(arr)
+        fields.append(pa.field(c.name, target, metadata={b"kql_type": c.type.name.encode()}))
+    return pa.Table.from_arrays(arrays, schema=pa.schema(fields))

@@ -1,0 +1,96 @@
+"""The SQL macros and Python UDFs that compiled queries call on DuckDB (`kh_*`).
+
+Macros hold Kusto's formatting and parsing rules (tostring of a timespan, datetimes in JSON, IPv4
+parsing) once, instead of repeating large expressions in every query. Python UDFs cover what SQL
+cannot express well: `series_outliers` (Kusto's Tukey test) and the offline geo-IP lookup.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import duckdb
+
+IPV4_RE = (r"^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}"
+           r"(/([0-9]|[12][0-9]|3[0-2]))?$")
+
+# Kusto's text forms: timespans [-][d.]hh:mm:ss[.fffffff]; datetimes in dynamic values always carry seven
+# fractional digits; reals print without a trailing .0 when whole.
+MACROS = [
+    """CREATE OR REPLACE MACRO kh_timespan_str(t) AS CASE WHEN t IS NULL THEN NULL ELSE
+        (CASE WHEN t < 0 THEN '-' ELSE '' END)
+        || (CASE WHEN abs(t) >= 864000000000 THEN CAST(abs(t) // 864000000000 AS VARCHAR) || '.' ELSE '' END)
+        || lpad(CAST((abs(t) // 36000000000) % 24 AS VARCHAR), 2, '0') || ':'
+        || lpad(CAST((abs(t) // 600000000) % 60 AS VARCHAR), 2, '0') || ':'
+        || lpad(CAST((abs(t) // 10000000) % 60 AS VARCHAR), 2, '0')
+        || (CASE WHEN abs(t) % 10000000 <> 0 THEN '.' || lpad(CAST(abs(t) % 10000000 AS VARCHAR), 7, '0')
+            ELSE '' END) END""",
+    """CREATE OR REPLACE MACRO kh_datetime_json(ts) AS
+        strftime(ts, '%Y-%m-%dT%H:%M:%S.%f') || '0Z'""",
+    """CREATE OR REPLACE MACRO kh_datetime_str(ts) AS
+        strftime(ts, '%Y-%m-%dT%H:%M:%S.%f') || '0Z'""",
+    """CREATE OR REPLACE MACRO kh_real_str(x) AS CASE
+        WHEN x IS NULL THEN NULL
+        WHEN isnan(x) THEN 'NaN'
+        WHEN isinf(x) THEN (CASE WHEN x > 0 THEN 'Infinity' ELSE '-Infinity' END)
+        WHEN x = trunc(x) AND abs(x) < 1e15 THEN CAST(CAST(x AS BIGINT) AS VARCHAR)
+        ELSE CAST(x AS VARCHAR) END""",
+    """CREATE OR REPLACE MACRO kh_json_str(j) AS CASE
+        WHEN j IS NULL THEN ''
+        WHEN json_type(j) = 'VARCHAR' THEN json_extract_string(j, '$')
+        WHEN json_type(j) = 'NULL' THEN ''
+        ELSE CAST(j AS VARCHAR) END""",
+    """CREATE OR REPLACE MACRO kh_json_text(j) AS CAST(j AS VARCHAR)""",
+    """CREATE OR REPLACE MACRO kh_parse_datetime(s) AS COALESCE(
+        TRY_CAST(s AS TIMESTAMP), CAST(TRY_CAST(s AS TIMESTAMPTZ) AS TIMESTAMP))""",
+    f"""CREATE OR REPLACE MACRO kh_ipv4_to_int(s) AS CASE WHEN regexp_matches(s, '{IPV4_RE}') THEN
+        CAST(split_part(s, '.', 1) AS BIGINT) * 16777216 + CAST(split_part(s, '.', 2) AS BIGINT) * 65536
+        + CAST(split_part(s, '.', 3) AS BIGINT) * 256 + CAST(split_part(split_part(s, '.', 4), '/', 1) AS BIGINT)
+        END""",
+    """CREATE OR REPLACE MACRO kh_cidr_bits(s) AS
+        CASE WHEN contains(s, '/') THEN CAST(split_part(s, '/', 2) AS BIGINT) ELSE 32 END""",
+    """CREATE OR REPLACE MACRO kh_cidr_lo(s) AS
+        (kh_ipv4_to_int(s) // CAST(pow(2, 32 - kh_cidr_bits(s)) AS BIGINT))
+        * CAST(pow(2, 32 - kh_cidr_bits(s)) AS BIGINT)""",
+    """CREATE OR REPLACE MACRO kh_cidr_hi(s) AS
+        kh_cidr_lo(s) + CAST(pow(2, 32 - kh_cidr_bits(s)) AS BIGINT) - 1""",
+    """CREATE OR REPLACE MACRO kh_url_member(v, name) AS CAST(to_json(v) AS JSON)""",
+    """CREATE OR REPLACE MACRO kh_b64_decode(s) AS TRY(decode(from_base64(s)))""",
+]
+
+
+def install(con: duckdb.DuckDBPyConnection, geo_mmdb: str | None = None) -> None:
+    """Settings, macros and UDFs for one connection."""
+    import duckdb as _duckdb
+
+    con.execute("SET TimeZone = 'UTC'")
+    # Kusto: integer division by zero is null, not an error
+    con.execute("SET error_on_division_by_zero = false")
+    for m in MACROS:
+        con.execute(m)
+    _register_udfs(con, _duckdb, geo_mmdb)
+
+
+def _register_udfs(con: duckdb.DuckDBPyConnection, duckdb_mod: object, geo_mmdb: str | None) -> None:
+    from kqlhunt.engines.runtime.geoip import GeoDatabase, geo_info_arrow
+    from kqlhunt.engines.runtime.series import series_outliers_arrow
+
+    db_holder: dict[str, GeoDatabase] = {}
+
+    # no annotations: DuckDB inspects the signature and cannot resolve postponed ones
+    def geo(arr):  # type: ignore[no-untyped-def]
+        if "db" not in db_holder:
+            db_holder["db"] = GeoDatabase.from_mmdb(geo_mmdb) if geo_mmdb else GeoDatabase.bundled()
+        return geo_info_arrow(db_holder["db"], arr)
+
+    def outliers(arr):  # type: ignore[no-untyped-def]
+        return series_outliers_arrow(arr)
+
+    # duckdb 2.x names the type module `sqltypes`; 1.x called it `typing`
+    types = getattr(duckdb_mod, "sqltypes", None) or getattr(duckdb_mod, "typing")
+    con.create_function("kh_geo_info", geo, [types.VARCHAR], types.VARCHAR, type="arrow",
+                        null_handling="special", side_effects=False)
+    double_list = duckdb_mod.list_type(types.DOUBLE)  # type: ignore[attr-defined]
+    con.create_function("kh_series_outliers", outliers, [double_list], double_list, type="arrow",
+                        null_handling="special", side_effects=False)

@@ -1,0 +1,383 @@
+"""Lowering: bound tree (`BRel`) -> relational plan (`PNode`).
+
+The KQL-shaped operators become relational steps: `search` a filter over every column, `top` a sort
+and a limit, `count` an aggregate, `mv-apply` an unnest whose sub-plan runs partitioned by the outer
+row. Row order, which SQL does not keep, is made explicit: a sort adds a hidden `__ord` column that
+later window functions (`next()`, `prev()`), `take` and the final ORDER BY use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from kqlhunt.diagnostics import Span, unsupported
+from kqlhunt.plan.nodes import (
+    PAggregate,
+    PDistinct,
+    PFilter,
+    PIpv4Lookup,
+    PJoin,
+    Plan,
+    PLimit,
+    PNode,
+    POrderedAgg,
+    PProject,
+    PRange,
+    PScan,
+    PShared,
+    PSort,
+    PUnion,
+    PUnnest,
+    PValues,
+    PWindow,
+    SortSpec,
+)
+from kqlhunt.semantic import bound as B
+from kqlhunt.semantic.types import BOOL, LONG, STRING, KType
+
+ORD = "__ord"
+ROWID = "__rowid"
+IDX = "__idx"
+
+JOIN_KIND = {
+    "innerunique": "inner", "inner": "inner", "leftouter": "left", "rightouter": "right", "fullouter": "full",
+    "leftsemi": "semi", "leftanti": "anti", "leftantisemi": "anti", "rightsemi": "semi",
+    "rightanti": "anti", "rightantisemi": "anti",
+}
+ORDERED_LIST_AGGS = {"make_list", "make_list_if", "make_list_with_nulls"}
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyCtx:
+    """Inside an mv-apply subquery: rows belong to outer row `__rowid`; `outer` are the hidden copies of
+    the outer columns, carried to the end."""
+
+    input: Lowered
+    outer: tuple[B.Column, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Lowered:
+    node: PNode
+    order: tuple[SortSpec, ...] = ()  # over hidden columns; () = not serialized
+    partition: tuple[B.BExpr, ...] = ()
+
+
+def _col(c: B.Column, span: Span) -> B.BCol:
+    return B.BCol(c.type, span, c.name)
+
+
+class Lowerer:
+    def __init__(self) -> None:
+        self.memo: dict[int, Lowered] = {}
+
+    def plan(self, rel: B.BRel) -> Plan:
+        low = self.lower(rel, None)
+        root = low.node
+        if low.order:
+            root = PSort(root.columns, (), root.span, "result", root, low.order)
+        elif root.hidden:
+            root = self.project_visible(root)
+        return Plan(root)
+
+    def project_visible(self, node: PNode) -> PNode:
+        items = tuple((c.name, _col(c, node.span)) for c in node.columns)
+        return PProject(node.columns, (), node.span, "result", node, items)
+
+    # ------------------------------------------------------------ dispatch
+
+    def lower(self, rel: B.BRel, ctx: ApplyCtx | None) -> Lowered:
+        key = id(rel)
+        if ctx is None and key in self.memo:
+            return self.memo[key]
+        out = self._lower(rel, ctx)
+        if ctx is None:
+            self.memo[key] = out
+        return out
+
+    def _lower(self, rel: B.BRel, ctx: ApplyCtx | None) -> Lowered:
+        span = rel.span
+        match rel:
+            case B.BTable(name=name):
+                return Lowered(PScan(rel.schema, (), span, name, name))
+            case B.BValues(rows=rows):
+                ord_col = B.Column(ORD, LONG)
+                rows_o = tuple(r + (B.BLit(LONG, span, i),) for i, r in enumerate(rows))
+                node = PValues(rel.schema, (ord_col,), span, "datatable", rows_o)
+                return Lowered(node, ((B.BCol(LONG, span, ORD), True, False),))
+            case B.BRange(start=start, stop=stop, step=step):
+                node = PRange(rel.schema, (), span, "range", start, stop, step)
+                return self.add_ordinal(Lowered(node), ((_col(rel.schema[0], span), True, False),), "range")
+            case B.BApplyInput():
+                assert ctx is not None
+                return ctx.input
+            case B.BFilter(input=inp, predicate=pred):
+                low = self.lower(inp, ctx)
+                p = self.expr(pred, low, ctx)
+                node = PFilter(low.node.columns, low.node.hidden, span, "where", low.node, p)
+                return replace(low, node=node)
+            case B.BProject(input=inp, items=items, op=op):
+                low = self.lower(inp, ctx)
+                new_items = tuple((n, self.expr(x, low, ctx)) for n, x in items)
+                hidden_items = tuple((c.name, _col(c, span)) for c in low.node.hidden)
+                node = PProject(rel.schema, low.node.hidden, span, op, low.node, new_items + hidden_items)
+                return replace(low, node=node)
+            case B.BSummarize():
+                return self.summarize(rel, ctx)
+            case B.BJoin():
+                if ctx is not None:
+                    raise unsupported("`join` inside an mv-apply subquery", span)
+                return self.join(rel)
+            case B.BUnion():
+                if ctx is not None:
+                    raise unsupported("`union` inside an mv-apply subquery", span)
+                return self.union(rel)
+            case B.BExpand():
+                return self.expand(rel, ctx)
+            case B.BApply():
+                if ctx is not None:
+                    raise unsupported("nested mv-apply", span)
+                return self.apply(rel)
+            case B.BSort(input=inp, keys=keys, op=op):
+                low = self.lower(inp, ctx)
+                specs = tuple((self.expr(e, low, ctx), asc, nf) for e, asc, nf in keys)
+                return self.add_ordinal(replace(low, order=()), specs, op)
+            case B.BTake(input=inp, count=count):
+                low = self.lower(inp, ctx)
+                node = PLimit(low.node.columns, low.node.hidden, span, "take", low.node, count,
+                              low.partition, low.order)
+                return replace(low, node=node)
+            case B.BDistinct(input=inp):
+                low = self.lower(inp, ctx)
+                base = low.node
+                if base.hidden and ctx is None:
+                    base = self.project_visible(base)
+                return Lowered(PDistinct(base.columns, base.hidden, span, "distinct", base), (), low.partition)
+            case B.BSerialize(input=inp):
+                low = self.lower(inp, ctx)
+                if low.order:
+                    return low
+                return self.add_ordinal(low, (), "serialize")
+            case B.BMaterialize(input=inp, name=name):
+                low = self.lower(inp, ctx)
+                node = PShared(low.node.columns, low.node.hidden, span, name, low.node, name, True)
+                return replace(low, node=node)
+            case B.BIpv4Lookup():
+                low = self.lower(rel.input, ctx)
+                if ctx is not None:
+                    raise unsupported("ipv4_lookup inside an mv-apply subquery", span)
+                base = self.project_visible(low.node) if low.node.hidden else low.node
+                lookup = self.lower(rel.lookup, None).node
+                if lookup.hidden:
+                    lookup = self.project_visible(lookup)
+                node = PIpv4Lookup(rel.schema, (), span, "ipv4_lookup", base, lookup, rel.source_key,
+                                   rel.lookup_key, rel.extra_keys, rel.return_unmatched, rel.right_names)
+                return Lowered(node)
+            case B.BSearch():
+                return self.search(rel, ctx)
+            case B.BRender(input=inp):
+                return self.lower(inp, ctx)
+        raise unsupported(f"the {type(rel).__name__} step", span)
+
+    # ------------------------------------------------------------ expressions
+
+    def expr(self, e: B.BExpr, low: Lowered, ctx: ApplyCtx | None) -> B.BExpr:
+        """Rewrite window functions against the input's row order; lower scalar subqueries."""
+        match e:
+            case B.BWindow(fn=fn, args=args):
+                if not low.order and fn != "row_number":
+                    raise unsupported(f"{fn}() here: the row set has no defined order", e.span,
+                                      "sort or serialize first")
+                new_args = tuple(self.expr(a, low, ctx) for a in args)
+                return PWindow(e.type, e.span, fn, new_args, low.partition, low.order)
+            case B.BCall(fn=fn, args=args):
+                new_args = tuple(self.expr(a, low, ctx) for a in args)
+                if all(a is b for a, b in zip(new_args, args, strict=True)):
+                    return e
+                return B.BCall(e.type, e.span, fn, new_args)
+            case B.BAgg(fn=fn, args=args):
+                new_args = tuple(self.expr(a, low, ctx) for a in args)
+                if fn in ORDERED_LIST_AGGS and low.order:
+                    return POrderedAgg(e.type, e.span, fn, new_args, low.order)
+                return B.BAgg(e.type, e.span, fn, new_args)
+            case B.BScalarSubquery(rel=rel):
+                sub = self.lower(rel, None)
+                node = sub.node
+                if sub.order:
+                    node = PSort(node.columns, (), node.span, "toscalar", node, sub.order)
+                return PScalar(e.type, e.span, node)
+        return e
+
+    # ------------------------------------------------------------ operators
+
+    def add_ordinal(self, low: Lowered, specs: tuple[SortSpec, ...], label: str) -> Lowered:
+        """Number the rows (per mv-apply row when partitioned): the new hidden `__ord` is their order."""
+        node = low.node
+        hidden = tuple(c for c in node.hidden if c.name != ORD) + (B.Column(ORD, LONG),)
+        window = PWindow(LONG, node.span, "row_number", (), low.partition, specs)
+        items = tuple((c.name, _col(c, node.span)) for c in node.columns)
+        items += tuple((c.name, _col(c, node.span)) for c in node.hidden if c.name != ORD)
+        items += ((ORD, window),)
+        out = PProject(node.columns, hidden, node.span, label, node, items)
+        return Lowered(out, ((B.BCol(LONG, node.span, ORD), True, False),), low.partition)
+
+    def summarize(self, rel: B.BSummarize, ctx: ApplyCtx | None) -> Lowered:
+        low = self.lower(rel.input, ctx)
+        span = rel.span
+        keys = tuple((n, self.expr(x, low, ctx)) for n, x in rel.keys)
+        aggs = tuple((n, self.expr(x, low, ctx)) for n, x in rel.aggregates)
+        hidden: tuple[B.Column, ...] = ()
+        if ctx is not None:
+            # Per outer row: group by the row id too; the outer columns ride along unchanged.
+            keys = keys + ((ROWID, B.BCol(LONG, span, ROWID)),)
+            aggs = aggs + tuple((c.name, B.BAgg(c.type, span, "any_value", (_col(c, span),))) for c in ctx.outer)
+            hidden = (B.Column(ROWID, LONG),) + ctx.outer
+        node = PAggregate(rel.schema, hidden, span, "summarize", low.node, keys, aggs)
+        return Lowered(node, (), low.partition)
+
+    def join(self, rel: B.BJoin) -> Lowered:
+        left = self.lower(rel.left, None).node
+        right = self.lower(rel.right, None).node
+        if left.hidden:
+            left = self.project_visible(left)
+        if right.hidden:
+            right = self.project_visible(right)
+        kind = JOIN_KIND[rel.kind]
+        keys = rel.keys
+        right_names = rel.right_names
+        if rel.kind.startswith("right") and kind in ("semi", "anti"):
+            # right semi/anti = left semi/anti with the sides swapped
+            left, right = right, left
+            keys = tuple((r, lk) for lk, r in keys)
+            right_names = ()
+        null_strings: list[str] = []
+        if kind in ("left", "full"):
+            null_strings += [new for (old, new) in right_names if B.find(right.columns, old) and
+                             B.find(right.columns, old).type == STRING]  # type: ignore[union-attr]
+        if kind in ("right", "full"):
+            null_strings += [c.name for c in left.columns if c.type == STRING]
+        node = PJoin(rel.schema, (), rel.span, f"join_{rel.kind}", left, right, kind, keys, right_names,
+                     tuple(null_strings), dedupe_left=rel.kind == "innerunique")
+        return Lowered(node)
+
+    def union(self, rel: B.BUnion) -> Lowered:
+        span = rel.span
+        inputs = []
+        for label, r in zip(rel.source_names, rel.inputs, strict=True):
+            node = self.lower(r, None).node
+            items: list[tuple[str, B.BExpr]] = []
+            for c in rel.schema:
+                if c.name == rel.source_column:
+                    items.append((c.name, B.BLit(STRING, span, label)))
+                    continue
+                src = B.find(node.columns, c.name)
+                if src is not None and src.type.name == c.type.name:
+                    items.append((c.name, B.BCol(src.type, span, src.name)))
+                    continue
+                typed = next((s for s in node.columns if f"{s.name}_{s.type.name}" == c.name), None)
+                if typed is not None:
+                    items.append((c.name, B.BCol(typed.type, span, typed.name)))
+                    continue
+                items.append((c.name, B.BLit(c.type, span, "" if c.type == STRING else None)))
+            inputs.append((node, tuple(items)))
+        return Lowered(PUnion(rel.schema, (), span, "union", tuple(inputs)))
+
+    def expand(self, rel: B.BExpand, ctx: ApplyCtx | None) -> Lowered:
+        if rel.limit is not None:
+            raise unsupported("`mv-expand limit`", rel.span)
+        low = self.lower(rel.input, ctx)
+        span = rel.span
+        expanded = {n for n, _, _ in rel.items}
+        keep = tuple((c.name, _col(c, span)) for c in low.node.columns if c.name not in expanded)
+        keep += tuple((c.name, _col(c, span)) for c in low.node.hidden)
+        items = tuple((n, self.expr(x, low, ctx), t) for n, x, t in rel.items)
+        node = PUnnest(rel.schema, low.node.hidden, span, "mv-expand", low.node, keep, items, rel.index_column)
+        return Lowered(node, (), low.partition)
+
+    def apply(self, rel: B.BApply) -> Lowered:
+        span = rel.span
+        outer = self.lower(rel.input, None)
+        base = outer.node
+        # 1. number the outer rows; 2. copy the outer columns into hidden __o<i>
+        outer_cols = [c for c in base.columns if c.name in rel.outer_columns]
+        copies = tuple(B.Column(f"__o{i}", c.type) for i, c in enumerate(outer_cols))
+        rowid = PWindow(LONG, span, "row_number", (), (), ())
+        items = tuple((c.name, _col(c, span)) for c in base.columns)
+        items += tuple((cp.name, _col(c, span)) for cp, c in zip(copies, outer_cols, strict=True))
+        items += ((ROWID, rowid),)
+        hidden = copies + (B.Column(ROWID, LONG),)
+        numbered = PProject(base.columns, hidden, span, "mv-apply_rows", base, items)
+        # 3. expand the arrays, keeping position
+        index = rel.index_column or IDX
+        keep = tuple((c.name, _col(c, span)) for c in outer_cols)
+        keep += tuple((c.name, _col(c, span)) for c in hidden)
+        exp_items = tuple((n, x, t) for n, x, t in rel.items)
+        sub_cols = rel.apply_input.schema
+        sub_hidden = hidden + ((B.Column(IDX, LONG),) if index == IDX else ())
+        unnest = PUnnest(sub_cols, sub_hidden, span, "mv-apply_expand", numbered, keep, exp_items, index)
+        order = ((B.BCol(LONG, span, index), True, False),)
+        sub_input = Lowered(unnest, order, (B.BCol(LONG, span, ROWID),))
+        ctx = ApplyCtx(sub_input, copies)
+        sub = self.lower(rel.subquery, ctx)
+        # 4. the outer columns come from the copies unless the subquery produced them
+        sub_names = {c.name for c in sub.node.columns}
+        final_items: list[tuple[str, B.BExpr]] = []
+        for c in rel.schema:
+            if c.name in sub_names:
+                final_items.append((c.name, B.BCol(c.type, span, c.name)))
+            else:
+                cp = copies[[oc.name for oc in outer_cols].index(c.name)]
+                final_items.append((c.name, B.BCol(cp.type, span, cp.name)))
+        node = PProject(rel.schema, (), span, "mv-apply", sub.node, tuple(final_items))
+        return Lowered(node)
+
+    def search(self, rel: B.BSearch, ctx: ApplyCtx | None) -> Lowered:
+        low = self.lower(rel.input, ctx)
+        span = rel.span
+        columns = [c for c in low.node.columns if c.name != "$table"]
+        predicate = _expand_search(rel.predicate, columns, span)
+        filtered = PFilter(low.node.columns, low.node.hidden, span, "search", low.node, predicate)
+        table = rel.tables[0] if len(rel.tables) == 1 else None
+        first: B.BExpr = B.BLit(STRING, span, table) if table else B.BCol(STRING, span, "$table")
+        items = (("$table", first),) + tuple((c.name, _col(c, span)) for c in columns)
+        items += tuple((c.name, _col(c, span)) for c in low.node.hidden)
+        node = PProject(rel.schema, low.node.hidden, span, "search", filtered, items)
+        return replace(low, node=node)
+
+
+@dataclass(frozen=True, slots=True)
+class PScalar(B.BExpr):
+    """`toscalar(...)`: the first column of the first row of a sub-plan."""
+
+    node: PNode
+
+
+def _expand_search(e: B.BExpr, columns: list[B.Column], span: Span) -> B.BExpr:
+    """`search "term"` means: some column `has` the term (case-insensitive, whole term)."""
+    if isinstance(e, B.BCall) and e.fn == "search_term":
+        term = e.args[0]
+        assert isinstance(term, B.BLit)
+        if "*" in str(term.value):
+            raise unsupported("wildcards in `search` terms", e.span)
+        tests: list[B.BExpr] = []
+        for c in columns:
+            col: B.BExpr = _col(c, span)
+            if c.type != STRING:
+                col = B.BCall(STRING, span, "tostring", (col,))
+            tests.append(B.BCall(BOOL, span, "has", (col, term)))
+        if not tests:
+            return B.BLit(BOOL, span, False)
+        out = tests[0]
+        for t in tests[1:]:
+            out = B.BCall(BOOL, span, "or", (out, t))
+        return out
+    if isinstance(e, B.BCall):
+        return B.BCall(e.type, e.span, e.fn, tuple(_expand_search(a, columns, span) for a in e.args))
+    return e
+
+
+def lower(rel: B.BRel) -> Plan:
+    return Lowerer().plan(rel)
+
+
+__all__ = ["lower", "PScalar", "ORD", "ROWID", "IDX", "KType"]

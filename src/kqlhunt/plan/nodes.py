@@ -1,0 +1,166 @@
+"""Relational plan nodes: what the SQL layer renders, one CTE per node.
+
+Every node lists its output `columns` (what the KQL user sees, in Kusto's order) and `hidden`
+columns the plan needs to carry along: `__ord` (row order after a sort), `__rowid`/`__idx` (the outer
+row and array position inside mv-apply), `__o<i>` (outer columns inside mv-apply). Expressions are the
+semantic layer's `BExpr`s plus `PWindow` (a window function with its partition and order).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kqlhunt.diagnostics import Span
+from kqlhunt.semantic.bound import BExpr, Column
+from kqlhunt.semantic.types import KType
+
+SortSpec = tuple[BExpr, bool, bool]  # expression, ascending, nulls first
+
+
+@dataclass(frozen=True, slots=True)
+class PWindow(BExpr):
+    fn: str  # next | prev | row_number | row_cumsum | row_number_plain
+    args: tuple[BExpr, ...]
+    partition: tuple[BExpr, ...]
+    order: tuple[SortSpec, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class POrderedAgg(BExpr):
+    """An aggregate whose list output must follow the input order (make_list in a serialized context)."""
+
+    fn: str
+    args: tuple[BExpr, ...]
+    order: tuple[SortSpec, ...]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class PNode:
+    columns: tuple[Column, ...]
+    hidden: tuple[Column, ...]
+    span: Span
+    label: str  # KQL operator this step comes from: names the CTE
+
+    @property
+    def all_columns(self) -> tuple[Column, ...]:
+        return self.columns + self.hidden
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class PScan(PNode):
+    table: str
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class PValues(PNode):
+    rows: tuple[tuple[BExpr, ...], ...]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class PRange(PNode):
+    start: BExpr
+    stop: BExpr
+    step: BExpr
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class PFilter(PNode):
+    input: PNode
+    predicate: BExpr
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class PProject(PNode):
+    """SELECT items (visible then hidden, each `(name, expr)`) FROM input."""
+
+    input: PNode
+    items: tuple[tuple[str, BExpr], ...]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class PAggregate(PNode):
+    input: PNode
+    keys: tuple[tuple[str, BExpr], ...]
+    aggregates: tuple[tuple[str, BExpr], ...]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class PJoin(PNode):
+    """kind: inner | left | right | full | semi | anti. Output: left columns then right columns renamed by
+    `right_names`; `null_strings` lists output string columns an outer join may leave null (Kusto: "")."""
+
+    left: PNode
+    right: PNode
+    kind: str
+    keys: tuple[tuple[str, str], ...]
+    right_names: tuple[tuple[str, str], ...]
+    null_strings: tuple[str, ...]
+    dedupe_left: bool = False  # innerunique: one left row per key
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class PIpv4Lookup(PNode):
+    input: PNode
+    lookup: PNode
+    source_key: str
+    lookup_key: str
+    extra_keys: tuple[tuple[str, str], ...]
+    return_unmatched: bool
+    right_names: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class PUnnest(PNode):
+    """Expand arrays in parallel (zip; the shorter padded with null). `keep` are carried columns
+    `(name, expr)`; `items` `(name, array expr, element type)`; `index` names the 0-based position."""
+
+    input: PNode
+    keep: tuple[tuple[str, BExpr], ...]
+    items: tuple[tuple[str, BExpr, KType], ...]
+    index: str | None
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class PSort(PNode):
+    """ORDER BY for the final result (row order inside the pipeline is carried by `__ord`)."""
+
+    input: PNode
+    keys: tuple[SortSpec, ...]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class PLimit(PNode):
+    """First `count` rows; `partition` makes it per group (take inside mv-apply), ordered by `order`."""
+
+    input: PNode
+    count: int
+    partition: tuple[BExpr, ...] = ()
+    order: tuple[SortSpec, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class PDistinct(PNode):
+    input: PNode
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class PUnion(PNode):
+    """UNION ALL of inputs, each projected onto the output columns by `(name, expr)` items."""
+
+    inputs: tuple[tuple[PNode, tuple[tuple[str, BExpr], ...]], ...]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class PShared(PNode):
+    """A sub-plan referenced more than once (a let-bound table); `materialized` asks the engine to
+    compute it once and keep it."""
+
+    input: PNode
+    name: str
+    materialized: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    root: PNode
+    now_required: bool = True

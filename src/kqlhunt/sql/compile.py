@@ -1,0 +1,317 @@
+"""Plan -> one SQL statement: a CTE per plan step (named after the KQL operator it comes from), built
+as sqlglot expression trees and rendered for DuckDB.
+
+Tables are read from views the engine creates (`kh_t_<Table>`) that already present Kusto's physical
+types (strings never null, timespans as ticks, dynamic as JSON). The final SELECT turns dynamic values
+into JSON text and applies the result order.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlglot import exp
+
+from kqlhunt.diagnostics import unsupported
+from kqlhunt.plan import nodes as P
+from kqlhunt.semantic import bound as B
+from kqlhunt.semantic.types import KType
+from kqlhunt.sql.expressions import ExprCompiler, case, cast, col, fn, lam, null, number, string, try_cast
+from kqlhunt.sql.functions import to_json
+from kqlhunt.sql.types import physical
+
+TABLE_VIEW_PREFIX = "kh_t_"
+
+
+def table_view(name: str) -> str:
+    return TABLE_VIEW_PREFIX + name
+
+
+@dataclass
+class CompiledSql:
+    sql: str
+    tree: exp.Expression
+    columns: tuple[B.Column, ...]
+
+
+class SqlCompiler:
+    def __init__(self, now: datetime, dialect: str = "duckdb"):
+        self.now = now
+        self.dialect = dialect
+        self.ctes: list[exp.CTE] = []
+        self.names: dict[int, str] = {}
+
+    def now_literal(self) -> exp.Expression:
+        return cast(string(self.now.strftime("%Y-%m-%d %H:%M:%S.%f")), "TIMESTAMP")
+
+    # ------------------------------------------------------------ entry
+
+    def compile(self, plan: P.Plan) -> CompiledSql:
+        root = plan.root
+        order: tuple[P.SortSpec, ...] = ()
+        if isinstance(root, P.PSort) and root.label == "result":
+            order = root.keys
+            root = root.input
+        name = self.node(root)
+        select = exp.select(*[self.output_column(c) for c in plan.root.columns]).from_(_table(name))
+        if order:
+            ec = ExprCompiler(self)
+            select = select.order_by(*[ec.ordered(s) for s in order])
+        with_ = exp.With(expressions=self.ctes) if self.ctes else None
+        if with_ is not None:
+            select.set("with_" if "with_" in exp.Select.arg_types else "with", with_)
+        return CompiledSql(select.sql(dialect=self.dialect, pretty=True), select, plan.root.columns)
+
+    def output_column(self, c: B.Column) -> exp.Expression:
+        e: exp.Expression = col(c.name)
+        if c.type.name == "dynamic":
+            e = fn("kh_json_text", to_json(ExprCompiler(self), c.type, e))
+        return exp.alias_(e, c.name, quoted=True)
+
+    # ------------------------------------------------------------ nodes
+
+    def node(self, node: P.PNode) -> str:
+        key = id(node)
+        if key in self.names:
+            return self.names[key]
+        query = self.render(node)
+        name = f"s{len(self.ctes) + 1:02d}_{_slug(node.label)}"
+        materialized = isinstance(node, P.PShared) and node.materialized
+        cte = exp.CTE(this=query, alias=exp.TableAlias(this=exp.to_identifier(name, quoted=True)),
+                      materialized=True if materialized else None)
+        self.ctes.append(cte)
+        self.names[key] = name
+        return name
+
+    def render(self, node: P.PNode) -> exp.Expression:
+        match node:
+            case P.PScan(table=table):
+                cols = [exp.alias_(col(c.name), c.name, quoted=True) for c in node.columns]
+                return exp.select(*cols).from_(_table(table_view(table)))
+            case P.PValues():
+                return self.values(node)
+            case P.PRange():
+                return self.range(node)
+            case P.PFilter(input=inp, predicate=pred):
+                src = self.node(inp)
+                return exp.select(exp.Star()).from_(_table(src)).where(ExprCompiler(self).compile(pred))
+            case P.PProject(input=inp, items=items):
+                src = self.node(inp)
+                ec = ExprCompiler(self)
+                return exp.select(*[exp.alias_(ec.compile(x), n, quoted=True) for n, x in items]).from_(_table(src))
+            case P.PAggregate():
+                return self.aggregate(node)
+            case P.PJoin():
+                return self.join(node)
+            case P.PIpv4Lookup():
+                return self.ipv4_lookup(node)
+            case P.PUnnest():
+                return self.unnest(node)
+            case P.PSort(input=inp, keys=keys):
+                src = self.node(inp)
+                ec = ExprCompiler(self)
+                cols = [col(c.name) for c in node.all_columns]
+                return exp.select(*cols).from_(_table(src)).order_by(*[ec.ordered(k) for k in keys])
+            case P.PLimit(input=inp, count=count, partition=partition, order=order):
+                src = self.node(inp)
+                ec = ExprCompiler(self)
+                if partition:
+                    window = P.PWindow(KType("long"), node.span, "row_number", (), partition, order)
+                    cond = exp.LTE(this=ec.compile(window), expression=number(count))
+                    return exp.select(exp.Star()).from_(_table(src)).qualify(cond)
+                q = exp.select(exp.Star()).from_(_table(src))
+                if order:
+                    q = q.order_by(*[ec.ordered(k) for k in order])
+                return q.limit(count)
+            case P.PDistinct(input=inp):
+                src = self.node(inp)
+                return exp.select(exp.Star()).distinct().from_(_table(src))
+            case P.PUnion(inputs=inputs):
+                parts = []
+                for inp, items in inputs:
+                    src = self.node(inp)
+                    ec = ExprCompiler(self)
+                    parts.append(exp.select(*[exp.alias_(ec.compile(x), n, quoted=True) for n, x in items])
+                                 .from_(_table(src)))
+                out: exp.Expression = parts[0]
+                for p in parts[1:]:
+                    out = exp.Union(this=out, expression=p, distinct=False)
+                return out
+            case P.PShared(input=inp):
+                src = self.node(inp)
+                return exp.select(exp.Star()).from_(_table(src))
+        raise unsupported(f"the plan step {type(node).__name__}", node.span)
+
+    def values(self, node: P.PValues) -> exp.Expression:
+        cols = node.all_columns
+        ec = ExprCompiler(self)
+        if not node.rows:
+            items = [exp.alias_(cast(null(), physical(c.type)), c.name, quoted=True) for c in cols]
+            return exp.select(*items).where(exp.false())
+        selects = []
+        for row in node.rows:
+            items = []
+            for c, v in zip(cols, row, strict=True):
+                sql = ec.compile(v)
+                if v.type != c.type and not (isinstance(v, B.BLit) and v.value is None):
+                    sql = cast(sql, physical(c.type)) if c.type.name != "dynamic" else to_json(ec, v.type, sql)
+                items.append(exp.alias_(sql, c.name, quoted=True))
+            selects.append(exp.select(*items))
+        out: exp.Expression = selects[0]
+        for s in selects[1:]:
+            out = exp.Union(this=out, expression=s, distinct=False)
+        return exp.select(exp.Star()).from_(exp.Subquery(this=out, alias=exp.TableAlias(
+            this=exp.to_identifier("v"))))
+
+    def range(self, node: P.PRange) -> exp.Expression:
+        ec = ExprCompiler(self)
+        c = node.columns[0]
+        start, stop, step = (ec.compile(x) for x in (node.start, node.stop, node.step))
+        if c.type.name == "datetime":
+            step = fn("to_microseconds", exp.IntDiv(this=step, expression=number(10)))
+        elif c.type.name == "real":
+            start, stop, step = (cast(x, "DOUBLE") for x in (start, stop, step))
+        else:
+            start, stop, step = (cast(x, "BIGINT") for x in (start, stop, step))
+        series = exp.Anonymous(this="generate_series", expressions=[start, stop, step])
+        if c.type.name == "real":
+            raise unsupported("`range` over real numbers", node.span)
+        alias = exp.TableAlias(this=exp.to_identifier("r"), columns=[exp.to_identifier(c.name, quoted=True)])
+        source = exp.Table(this=series, alias=alias)
+        return exp.select(exp.alias_(col(c.name), c.name, quoted=True)).from_(source)
+
+    def aggregate(self, node: P.PAggregate) -> exp.Expression:
+        src = self.node(node.input)
+        ec = ExprCompiler(self)
+        keys = [ec.compile(x) for _, x in node.keys]
+        items = [exp.alias_(k, n, quoted=True) for (n, _), k in zip(node.keys, keys, strict=True)]
+        items += [exp.alias_(ec.compile(x), n, quoted=True) for n, x in node.aggregates]
+        q = exp.select(*items).from_(_table(src))
+        if keys:
+            q = q.group_by(*[exp.Literal.number(i + 1) for i in range(len(keys))])
+        return q
+
+    def join(self, node: P.PJoin) -> exp.Expression:
+        left, right = self.node(node.left), self.node(node.right)
+        if node.dedupe_left:
+            keys = [col(lk) for lk, _ in node.keys]
+            window = exp.Window(this=fn("row_number"), partition_by=keys)
+            dedup = exp.select(exp.Star()).from_(_table(left)).qualify(exp.EQ(this=window, expression=number(1)))
+            left = self._cte_for(dedup, "join_innerunique_left")
+        cond: exp.Expression | None = None
+        for lk, rk in node.keys:
+            eq = exp.EQ(this=col(lk, "l"), expression=col(rk, "r"))
+            cond = eq if cond is None else exp.And(this=cond, expression=eq)
+        lt = exp.Table(this=exp.to_identifier(left, quoted=True), alias=exp.TableAlias(this=exp.to_identifier("l")))
+        rt = exp.Table(this=exp.to_identifier(right, quoted=True), alias=exp.TableAlias(this=exp.to_identifier("r")))
+        null_strings = set(node.null_strings)
+
+        def out(name: str, side: str, source: str) -> exp.Expression:
+            e: exp.Expression = col(source, side)
+            if name in null_strings:
+                e = exp.Coalesce(this=e, expressions=[string("")])
+            return exp.alias_(e, name, quoted=True)
+
+        if node.kind in ("semi", "anti"):
+            items = [out(c.name, "l", c.name) for c in node.left.columns]
+            kind_sql = "SEMI" if node.kind == "semi" else "ANTI"
+            return exp.select(*items).from_(lt).join(rt, on=cond, join_type=kind_sql)
+        right_cols = dict(node.right_names)
+        items = [out(c.name, "l", c.name) for c in node.left.columns]
+        items += [out(right_cols[c.name], "r", c.name) for c in node.right.columns if c.name in right_cols]
+        side = {"inner": "INNER", "left": "LEFT", "right": "RIGHT", "full": "FULL"}[node.kind]
+        return exp.select(*items).from_(lt).join(rt, on=cond, join_type=side)
+
+    def _cte_for(self, query: exp.Expression, label: str) -> str:
+        name = f"s{len(self.ctes) + 1:02d}_{_slug(label)}"
+        self.ctes.append(exp.CTE(this=query, alias=exp.TableAlias(this=exp.to_identifier(name, quoted=True))))
+        return name
+
+    def ipv4_lookup(self, node: P.PIpv4Lookup) -> exp.Expression:
+        left, right = self.node(node.input), self.node(node.lookup)
+        ip = fn("kh_ipv4_to_int", col(node.source_key, "l"))
+        lo = fn("kh_cidr_lo", col(node.lookup_key, "r"))
+        hi = fn("kh_cidr_hi", col(node.lookup_key, "r"))
+        cond: exp.Expression = exp.Between(this=ip, low=lo, high=hi)
+        for s, lk in node.extra_keys:
+            cond = exp.And(this=cond, expression=exp.EQ(this=col(s, "l"), expression=col(lk, "r")))
+        lt = exp.Table(this=exp.to_identifier(left, quoted=True), alias=exp.TableAlias(this=exp.to_identifier("l")))
+        rt = exp.Table(this=exp.to_identifier(right, quoted=True), alias=exp.TableAlias(this=exp.to_identifier("r")))
+        items = [exp.alias_(col(c.name, "l"), c.name, quoted=True) for c in node.input.columns]
+        names = dict(node.right_names)
+        for c in node.lookup.columns:
+            e: exp.Expression = col(c.name, "r")
+            if c.type.name == "string" and node.return_unmatched:
+                e = exp.Coalesce(this=e, expressions=[string("")])
+            items.append(exp.alias_(e, names[c.name], quoted=True))
+        return exp.select(*items).from_(lt).join(rt, on=cond, join_type="LEFT" if node.return_unmatched else "INNER")
+
+    def unnest(self, node: P.PUnnest) -> exp.Expression:
+        src = self.node(node.input)
+        ec = ExprCompiler(self)
+        inner_items: list[exp.Expression] = [exp.alias_(ec.compile(x), n, quoted=True) for n, x in node.keep]
+        outer_items: list[exp.Expression] = [col(n) for n, _ in node.keep]
+        lists: list[exp.Expression] = []
+        for i, (name, arr, elem) in enumerate(node.items):
+            lst = self.array_as_list(ec.compile(arr), arr.type)
+            lists.append(lst)
+            tmp = f"__u{i}"
+            inner_items.append(exp.alias_(fn("unnest", lst), tmp, quoted=True))
+            outer_items.append(exp.alias_(self.convert_element(col(tmp), arr.type, elem), name, quoted=True))
+        if node.index:
+            longest = lists[0] if len(lists) == 1 else fn("greatest", *[fn("len", x) for x in lists])
+            length = fn("len", longest) if len(lists) == 1 else longest
+            inner_items.append(exp.alias_(fn("unnest", fn("range", cast(length, "BIGINT"))), "__uidx", quoted=True))
+            outer_items.append(exp.alias_(col("__uidx"), node.index, quoted=True))
+        inner = exp.select(*inner_items).from_(_table(src))
+        return exp.select(*outer_items).from_(exp.Subquery(this=inner, alias=exp.TableAlias(
+            this=exp.to_identifier("u"))))
+
+    def array_as_list(self, sql: exp.Expression, t: KType) -> exp.Expression:
+        """mv-expand input: a native list as is; a JSON array as its elements; a bag as one-property bags;
+        any other value as a one-element list (Kusto keeps the row)."""
+        if t.elem is not None:
+            return sql
+        keys_to_bags = fn("list_transform", fn("json_keys", sql), lam("k", fn(
+            "json_object", col("k"), fn("json_extract", sql, exp.DPipe(
+                this=exp.DPipe(this=string('$."'), expression=col("k")), expression=string('"'))))))
+        return case(
+            (exp.EQ(this=fn("json_type", sql), expression=string("ARRAY")), cast(sql, "JSON[]")),
+            (exp.EQ(this=fn("json_type", sql), expression=string("OBJECT")), cast(keys_to_bags, "JSON[]")),
+            (exp.Is(this=sql, expression=exp.Null()), cast(exp.Array(expressions=[]), "JSON[]")),
+            default=exp.Array(expressions=[sql]))
+
+    def convert_element(self, e: exp.Expression, source: KType, target: KType) -> exp.Expression:
+        ec = ExprCompiler(self)
+        if source.elem is not None:
+            if target.name == "dynamic":
+                return to_json(ec, source.elem, e)
+            if target == source.elem:
+                return e
+            return try_cast(e, physical(target))
+        if target.name == "dynamic":
+            return e
+        text = fn("json_extract_string", e, string("$"))
+        if target.name == "string":
+            return exp.Coalesce(this=text, expressions=[string("")])
+        if target.name == "datetime":
+            return fn("kh_parse_datetime", text)
+        if target.name == "timespan":
+            raise unsupported("mv-expand to typeof(timespan) from JSON", None)
+        if target.name in ("int", "long"):
+            return try_cast(try_cast(text, "DOUBLE"), physical(target))
+        return try_cast(text, physical(target))
+
+
+def _table(name: str) -> exp.Table:
+    return exp.Table(this=exp.to_identifier(name, quoted=True))
+
+
+def _slug(label: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "_", label).strip("_")[:40] or "step"
+
+
+def compile_plan(plan: P.Plan, now: datetime) -> CompiledSql:
+    return SqlCompiler(now).compile(plan)

@@ -1,0 +1,1130 @@
+"""Lowerings of KQL scalar functions and operators to DuckDB SQL, keyed like the semantic function table.
+
+Each entry takes the compiler, the bound call (for argument types and constant arguments) and the
+already-compiled arguments. Where Kusto and DuckDB differ the lowering says how it bridges them;
+where kqlhunt cannot be exact it refuses (`unsupported`) instead of answering differently.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlglot import exp
+
+from kqlhunt.diagnostics import unsupported
+from kqlhunt.semantic import bound as B
+from kqlhunt.semantic.types import KType
+from kqlhunt.sql.expressions import (
+    ExprCompiler,
+    Lowering,
+    case,
+    cast,
+    col,
+    fn,
+    is_null,
+    lam,
+    null,
+    number,
+    paren,
+    string,
+    try_cast,
+)
+from kqlhunt.sql.types import data_type, physical
+
+LOWERINGS: dict[str, Lowering] = {}
+RAW_ARGS: set[str] = set()  # lowerings that compile their own arguments
+
+TICKS_PER_MICRO = 10
+EPOCH_TICKS = 621_355_968_000_000_000  # ticks from 0001-01-01 to 1970-01-01 (Kusto's bin origin)
+ALNUM = "0-9A-Za-z"
+
+
+def register(*names: str, raw: bool = False):
+    def deco(f: Lowering) -> Lowering:
+        for n in names:
+            LOWERINGS[n] = f
+            if raw:
+                RAW_ARGS.add(n)
+        return f
+
+    return deco
+
+
+def const_str(e: B.BExpr) -> str | None:
+    return e.value if isinstance(e, B.BLit) and isinstance(e.value, str) else None
+
+
+def const_value(e: B.BExpr) -> object:
+    return e.value if isinstance(e, B.BLit) else None
+
+
+def is_list(t: KType) -> bool:
+    return t.name == "dynamic" and t.elem is not None
+
+
+# ---------------------------------------------------------------- conversions
+
+
+def to_string(c: ExprCompiler, t: KType, e: exp.Expression) -> exp.Expression:
+    """Kusto's tostring(): never null (null -> ""), Kusto's text for each type."""
+    match t.name:
+        case "string" | "guid":
+            return e
+        case "null":
+            return string("")
+        case "int" | "long":
+            return exp.Coalesce(this=cast(e, "VARCHAR"), expressions=[string("")])
+        case "bool":
+            return exp.Coalesce(this=cast(e, "VARCHAR"), expressions=[string("")])
+        case "real":
+            return exp.Coalesce(this=fn("kh_real_str", e), expressions=[string("")])
+        case "decimal":
+            return exp.Coalesce(this=cast(e, "VARCHAR"), expressions=[string("")])
+        case "datetime":
+            return exp.Coalesce(this=fn("kh_datetime_str", e), expressions=[string("")])
+        case "timespan":
+            return exp.Coalesce(this=fn("kh_timespan_str", e), expressions=[string("")])
+        case "dynamic":
+            return exp.Coalesce(this=fn("kh_json_str", to_json(c, t, e)), expressions=[string("")])
+    raise unsupported(f"tostring() of {t.name}", None)
+
+
+def to_json(c: ExprCompiler, t: KType, e: exp.Expression) -> exp.Expression:
+    """Any value as a JSON dynamic (lists of datetimes/timespans printed as Kusto does)."""
+    if t.name == "dynamic" and t.elem is None:
+        return e
+    if t.name == "dynamic":
+        elem = t.elem
+        assert elem is not None
+        if elem.name in ("datetime", "timespan"):
+            body = fn("kh_datetime_json" if elem.name == "datetime" else "kh_timespan_str", col("x"))
+            return cast(fn("to_json", fn("list_transform", e, lam("x", body))), "JSON")
+        return cast(fn("to_json", e), "JSON")
+    if t.name == "datetime":
+        return cast(fn("to_json", fn("kh_datetime_json", e)), "JSON")
+    if t.name == "timespan":
+        return cast(fn("to_json", fn("kh_timespan_str", e)), "JSON")
+    if t.name == "null":
+        return cast(null(), "JSON")
+    return cast(fn("to_json", e), "JSON")
+
+
+def as_list(c: ExprCompiler, t: KType, e: exp.Expression, what: str, span, elem: str | None = None) -> exp.Expression:
+    """A dynamic array as a native list (JSON arrays are cast; what is not an array becomes null)."""
+    if is_list(t):
+        return e if elem is None else cast(e, f"{elem}[]")
+    if t.name == "dynamic":
+        target = elem or "JSON"
+        return case((exp.EQ(this=fn("json_type", e), expression=string("ARRAY")), try_cast(e, f"{target}[]")),
+                    default=cast(null(), f"{target}[]"))
+    raise unsupported(f"{what} of a {t.name} value", span)
+
+
+def arg_string(c: ExprCompiler, e: B.BExpr, sql: exp.Expression) -> exp.Expression:
+    return sql if e.type.name == "string" else to_string(c, e.type, sql)
+
+
+# ---------------------------------------------------------------- arithmetic and comparison
+
+
+def _bigint(t: KType, e: exp.Expression) -> exp.Expression:
+    return cast(e, "BIGINT") if t.name == "int" else e
+
+
+def _double(t: KType, e: exp.Expression) -> exp.Expression:
+    return cast(e, "DOUBLE") if t.name in ("int", "long") else e
+
+
+@register("+", "-", "*", "/", "%")
+def arithmetic(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
+    lt, rt = e.args[0].type, e.args[1].type
+    op = e.fn
+    out = e.type.name
+    left, right = a
+    if out == "datetime":
+        if lt.name == "timespan":
+            left, right, lt, rt = right, left, rt, lt
+        delta = fn("to_microseconds", exp.IntDiv(this=right, expression=exp.Literal.number(TICKS_PER_MICRO)))
+        return paren(exp.Add(this=left, expression=delta) if op == "+" else exp.Sub(this=left, expression=delta))
+    if lt.name == "datetime" and rt.name == "datetime":
+        diff = exp.Sub(this=fn("epoch_us", left), expression=fn("epoch_us", right))
+        return paren(exp.Mul(this=paren(diff), expression=exp.Literal.number(TICKS_PER_MICRO)))
+    if out == "timespan":
+        if op in "+-":
+            return paren(exp.Add(this=left, expression=right) if op == "+" else exp.Sub(this=left, expression=right))
+        if op == "*":
+            if rt.name == "timespan":
+                left, right, lt, rt = right, left, rt, lt
+            if rt.name in ("int", "long"):
+                return paren(exp.Mul(this=left, expression=_bigint(rt, right)))
+            return cast(fn("round", exp.Mul(this=left, expression=right)), "BIGINT")
+        if op == "/":
+            return cast(fn("trunc", exp.Div(this=cast(left, "DOUBLE"), expression=right)), "BIGINT")
+        if op == "%":
+            return paren(exp.Mod(this=left, expression=right))
+    if out == "real" and lt.name == "timespan":
+        return paren(exp.Div(this=cast(left, "DOUBLE"), expression=right))
+    if out == "long":
+        left, right = _bigint(lt, left), _bigint(rt, right)
+        if op == "/":
+            return paren(exp.IntDiv(this=left, expression=right))
+    if out == "real":
+        left, right = _double(lt, left), _double(rt, right)
+    node = {"+": exp.Add, "-": exp.Sub, "*": exp.Mul, "/": exp.Div, "%": exp.Mod}[op]
+    return paren(node(this=left, expression=right))
+
+
+@register("neg")
+def negate(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
+    return paren(exp.Neg(this=_bigint(e.args[0].type, a[0])))
+
+
+def _dyn_scalar(c: ExprCompiler, dyn: B.BExpr, sql: exp.Expression, other: KType) -> exp.Expression:
+    """A JSON dynamic compared with a scalar: compare its value as the scalar's type."""
+    text = fn("json_extract_string", sql, string("$"))
+    if other.name in ("string", "guid"):
+        return text
+    if other.is_numeric:
+        return try_cast(text, "DOUBLE")
+    if other.name == "bool":
+        return try_cast(text, "BOOLEAN")
+    if other.name == "datetime":
+        return try_cast(text, "TIMESTAMP")
+    raise unsupported(f"comparing dynamic with {other.name}", dyn.span)
+
+
+@register("==", "!=", "<", "<=", ">", ">=")
+def compare(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
+    (l_e, r_e), (left, right) = e.args, a
+    lt, rt = l_e.type, r_e.type
+    if lt.name == "dynamic" and rt.name not in ("dynamic", "null"):
+        if lt.elem is not None:
+            raise unsupported("comparing a dynamic array with a scalar", e.span)
+        left = _dyn_scalar(c, l_e, left, rt)
+    elif rt.name == "dynamic" and lt.name not in ("dynamic", "null"):
+        if rt.elem is not None:
+            raise unsupported("comparing a dynamic array with a scalar", e.span)
+        right = _dyn_scalar(c, r_e, right, lt)
+    elif lt.name == "dynamic" and rt.name == "dynamic":
+        left, right = cast(to_json(c, lt, left), "VARCHAR"), cast(to_json(c, rt, right), "VARCHAR")
+    node = {"==": exp.EQ, "!=": exp.NEQ, "<": exp.LT, "<=": exp.LTE, ">": exp.GT, ">=": exp.GTE}[e.fn]
+    return paren(node(this=left, expression=right))
+
+
+@register("and")
+def and_(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
+    return paren(exp.And(this=a[0], expression=a[1]))
+
+
+@register("or")
+def or_(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
+    return paren(exp.Or(this=a[0], expression=a[1]))
+
+
+@register("not")
+def not_(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
+    return paren(exp.Not(this=a[0]))
+
+
+@register("between", "!between")
+def between(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
+    x, lo, hi = a
+    if e.args[0].type.name == "datetime" and e.args[2].type.name == "timespan":
+        hi = arithmetic(c, B.BCall(e.args[0].type, e.span, "+", (e.args[1], e.args[2])), [lo, hi])
+    out = exp.Between(this=x, low=lo, high=hi)
+    return paren(exp.Not(this=paren(out))) if e.fn.startswith("!") else paren(out)
+
+
+# ---------------------------------------------------------------- string operators
+
+
+def _escape_like(s: str) -> str:
+    return s.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _like(x: exp.Expression, pattern: str, ci: bool) -> exp.Expression:
+    node = exp.ILike if ci else exp.Like
+    return exp.Escape(this=node(this=x, expression=string(pattern)), expression=string("\\"))
+
+
+def _term_regex(term: str, ci: bool, prefix: bool = True, suffix: bool = True) -> str:
+    """Kusto's `has`: the needle occurs bounded by non-alphanumeric characters (or the ends)."""
+    body = re.escape(term)
+    if prefix and term and term[0].isalnum():
+        body = f"(?:^|[^{ALNUM}]){body}"
+    if suffix and term and term[-1].isalnum():
+        body = f"{body}(?:$|[^{ALNUM}])"
+    return ("(?i)" if ci else "") + body
+
+
+def _string_op(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
+    op = e.fn
+    negated = op.startswith("!")
+    base = op.lstrip("!")
+    ci = not base.endswith("_cs")
+    kind = base.removesuffix("_cs")
+    x = arg_string(c, e.args[0], a[0])
+    needle_const = const_str(e.args[1])
+    if needle_const is None and e.args[1].type.name != "string" and isinstance(e.args[1], B.BLit):
+        needle_const = str(e.args[1].value)
+    if kind == "matches regex":
+        if needle_const is None:
+            raise unsupported("`matches regex` with a non-constant pattern", e.span)
+        out = fn("regexp_matches", x, string(needle_const))
+    elif kind == "=~":
+        y = arg_string(c, e.args[1], a[1])
+        out = exp.EQ(this=fn("lower", x), expression=string(needle_const.lower()) if needle_const is not None
+                     else fn("lower", y))
+        negated = op == "!~"
+    elif needle_const is not None:
+        out = _const_string_op(kind, x, needle_const, ci)
+    else:
+        y = arg_string(c, e.args[1], a[1])
+        xx, yy = (fn("lower", x), fn("lower", y)) if ci else (x, y)
+        match kind:
+            case "contains":
+                out = fn("contains", xx, yy)
+            case "startswith":
+                out = fn("starts_with", xx, yy)
+            case "endswith":
+                out = fn("suffix", xx, yy)
+            case _:
+                raise unsupported(f"`{op}` with a non-constant right-hand side", e.span)
+    return paren(exp.Not(this=paren(out))) if negated else paren(out)
+
+
+def _const_string_op(kind: str, x: exp.Expression, needle: str, ci: bool) -> exp.Expression:
+    esc = _escape_like(needle)
+    match kind:
+        case "contains":
+            return _like(x, f"%{esc}%", ci)
+        case "startswith":
+            return _like(x, f"{esc}%", ci)
+        case "endswith":
+            return _like(x, f"%{esc}", ci)
+        case "has":
+            if not needle:
+                return exp.Boolean(this=True)
+            # the LIKE prefilter is cheap and lets most rows skip the regex
+            return exp.And(this=_like(x, f"%{esc}%", ci), expression=fn("regexp_matches", x, string(
+                _term_regex(needle, ci))))
+        case "hasprefix":
+            return exp.And(this=_like(x, f"%{esc}%", ci),
+                           expression=fn("regexp_matches", x, string(_term_regex(needle, ci, suffix=False))))
+        case "hassuffix":
+            return exp.And(this=_like(x, f"%{esc}%", ci),
+                           expression=fn("regexp_matches", x, string(_term_regex(needle, ci, prefix=False))))
+    raise unsupported(f"the `{kind}` operator", None)
+
+
+for _op in ("has", "has_cs", "hasprefix", "hasprefix_cs", "hassuffix", "hassuffix_cs", "contains", "contains_cs",
+            "startswith", "startswith_cs", "endswith", "endswith_cs", "matches regex", "=~", "!~"):
+    register(_op)(_string_op)
+    if not _op.startswith("=") and _op != "matches regex" and _op != "!~":
+        register("!" + _op)(_string_op)
+
+
+def _expand_values(c: ExprCompiler, items: tuple[B.BExpr, ...], span) -> list[tuple[B.BExpr, exp.Expression]] | None:
+    """Constant `in` lists, with dynamic arrays flattened; None when some item is not constant."""
+    out: list[tuple[B.BExpr, exp.Expression]] = []
+    for it in items:
+        if isinstance(it, B.BLit) and it.type.name == "dynamic":
+            values = it.value if isinstance(it.value, list) else [it.value]
+            for v in values:
+                lit = _scalar_lit(it, v)
+                out.append((lit, c.literal(lit)))
+        elif isinstance(it, B.BLit):
+            out.append((it, c.literal(it)))
+        else:
+            return None
+    return out
+
+
+def _scalar_lit(parent: B.BLit, v: object) -> B.BLit:
+    from datetime import datetime
+
+    from kqlhunt.semantic.types import BOOL, DATETIME, LONG, REAL, STRING
+    t = STRING if isinstance(v, str) else BOOL if isinstance(v, bool) else LONG if isinstance(v, int) else (
+        REAL if isinstance(v, float) else DATETIME if isinstance(v, datetime) else None)
+    if t is None:
+        raise unsupported("a non-scalar value inside an `in` list", parent.span)
+    return B.BLit(t, parent.span, v)
+
+
+@register("in", "!in", "in~", "!in~", raw=True)
+def in_list(c: ExprCompiler, e: B.BCall, _: list[exp.Expression]) -> exp.Expression:
+    left_e = e.args[0]
+    x = c.compile(left_e)
+    ci = e.fn.endswith("~")
+    negated = e.fn.startswith("!")
+    values = _expand_values(c, e.args[1:], e.span)
+    if values is None:
+        if len(e.args) == 2 and is_list(e.args[1].type):
+            lst = c.compile(e.args[1])
+            if ci:
+                lst = fn("list_transform", lst, lam("v", fn("lower", col("v"))))
+                x = fn("lower", x)
+            out: exp.Expression = fn("coalesce", fn("list_contains", lst, x), exp.Boolean(this=False))
+            return paren(exp.Not(this=out)) if negated else paren(out)
+        vals = [c.compile(v) for v in e.args[1:]]
+        if ci:
+            x = fn("lower", arg_string(c, left_e, x))
+            vals = [fn("lower", v) for v in vals]
+        out = exp.In(this=x, expressions=vals)
+        return paren(exp.Not(this=paren(out))) if negated else paren(out)
+    if not values:
+        return exp.Boolean(this=negated)
+    if left_e.type.name == "dynamic":
+        x = fn("json_extract_string", x, string("$"))
+    if ci or left_e.type.name == "string":
+        x = arg_string(c, left_e, x) if left_e.type.name != "dynamic" else x
+        strs = []
+        for lit, sql in values:
+            if lit.type.name == "string":
+                strs.append(string(str(lit.value).lower() if ci else str(lit.value)))
+            else:
+                strs.append(string(str(lit.value).lower()) if ci else string(str(lit.value)))
+        if ci:
+            x = fn("lower", x)
+        out = exp.In(this=x, expressions=strs)
+    else:
+        out = exp.In(this=x, expressions=[sql for _, sql in values])
+    return paren(exp.Not(this=paren(out))) if negated else paren(out)
+
+
+@register("has_any", "has_all", raw=True)
+def has_any(c: ExprCompiler, e: B.BCall, _: list[exp.Expression]) -> exp.Expression:
+    x = arg_string(c, e.args[0], c.compile(e.args[0]))
+    values = _expand_values(c, e.args[1:], e.span)
+    if values is None:
+        raise unsupported(f"`{e.fn}` with non-constant values", e.span)
+    tests = [_const_string_op("has", x, str(lit.value), True) for lit, _ in values]
+    if not tests:
+        return exp.Boolean(this=e.fn == "has_all")
+    out = tests[0]
+    for t in tests[1:]:
+        out = exp.Or(this=out, expression=t) if e.fn == "has_any" else exp.And(this=out, expression=t)
+    return paren(out)
+
+
+# ---------------------------------------------------------------- scalar functions
+
+
+@register("ago")
+def ago(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
+    delta = fn("to_microseconds", exp.IntDiv(this=a[0], expression=exp.Literal.number(TICKS_PER_MICRO)))
+    return paren(exp.Sub(this=c.now, expression=delta))
+
+
+@register("now")
+def now(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
+    if a:
+        delta = fn("to_microseconds", exp.IntDiv(this=a[0], expression=exp.Literal.number(TICKS_PER_MICRO)))
+        return paren(exp.Add(this=c.now, expression=delta))
+    return c.now
+
+
+def _isempty(c: ExprCompiler, t: KType, x: exp.Expression) -> exp.Expression:
+    if t.name == "string":
+        return paren(exp.Or(this=is_null(x), expression=exp.EQ(this=x, expression=string(""))))
+    if t.name == "dynamic" and t.elem is None:
+        return paren(exp.Or(this=is_null(x), expression=exp.In(
+            this=cast(x, "VARCHAR"), expressions=[string("null"), string('""')])))
+    return is_null(x)
+
+
+@register("isempty")
+def isempty(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
+    return _isempty(c, e.args[0].type, a[0])
+
+
+@register("isnotempty")
+def isnotempty(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
+    return paren(exp.Not(this=_isempty(c, e.args[0].type, a[0])))
+
+
+@register("isnull")
+def isnull(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
+    t = e.args[0].type
+    if t.name == "string":
+        return exp.Boolean(this=False)
+    if t.name == "dynamic" and t.elem is None:
+        return paren(exp.Or(this=is_null(a[0]), expression=exp.EQ(this=cast(a[0], "VARCHAR"), expression=string("null"))))
+    return is_null(a[0])
+
+
+@register("isnotnull")
+def isnotnull(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
+    return paren(exp.Not(this=isnull(c, e, a)))
+
+
+def _simple(sql_name: str, *, string_args: bool = False):
+    def lowering(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
+        args = [arg_string(c, x, s) for x, s in zip(e.args, a, strict=True)] if string_args else a
+        return fn(sql_name, *args)
+
+    return lowering
+
+
+for _k, _v in {"tolower": "lower", "toupper": "upper", "reverse": "reverse", "url_decode": "url_decode",
+               "url_encode": "url_encode", "hash_md5": "md5", "hash_sha256": "sha256", "hash_sha1": "sha1"}.items():
+    register(_k)(_simple(_v, string_args=True))
+for _k, _v in {"sqrt": "sqrt", "exp": "exp", "log": "ln", "log10": "log10", "log2": "log2", "pow": "pow",
+               "isnan": "isnan", "isinf": "isinf", "isfinite": "isfinite", "ceiling": "ceil"}.items():
+    register(_k)(_simple(_v))
+
+
+@register("strlen")
+def strlen(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
+    return cast(fn("length", arg_string(c, e.args[0], a[0])), "BIGINT")
+
+
+@register("abs")
+def abs_(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
+    return fn("abs", _bigint(e.args[0].type, a[0]))
+
+
+@register("round")
+def round_(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
+    out = fn("round", *a)
+    return cast(out, physical(e.type)) if e.type.name in ("int", "long") else out
+
+
+@register("rand")
+def rand(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
+    if a:
+        return cast(fn("floor", exp.Mul(this=fn("random"), expression=a[0])), "BIGINT")
+    return fn("random")
+
+
+@register("tostring")
+def tostring(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
+    return to_string(c, e.args[0].type, a[0])
+
+
+def _numeric_conv(target: str):
+    def lowering(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
+        t, x = e.args[0].type, a[0]
+        if t.name in ("int", "long", "decimal", "bool"):
+            return try_cast(x, target)
+        if t.name == "real":
+            return try_cast(fn("trunc", x), target) if target != "DOUBLE" else x
+        if t.name in ("string", "guid"):
+            text = fn("trim", x)
+            if target == "DOUBLE":
+                return try_cast(text, "DOUBLE")
+            # Kusto parses integers only: '1.5' -> null for toint/tolong
+            return try_cast(text, target)
+        if t.name == "dynamic":
+            text = fn("json_extract_string", to_json(c, t, x), string("$"))
+            return try_cast(text, target) if target == "DOUBLE" else try_cast(try_cast(text, "DOUBLE"), target)
+        if t.name == "timespan" and target != "DOUBLE":
+            return try_cast(x, target)
+        if t.name == "null":
+            return cast(null(), target)
+        raise unsupported(f"{e.fn}() of a {t.name}", e.span)
+
+    return lowering
+
+
+register("toint")(_numeric_conv("INTEGER"))
+register("tolong")(_numeric_conv("BIGINT"))
+register("toreal", "todouble")(_numeric_conv("DOUBLE"))
+
+
+@register("todecimal")
+def todecimal(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
+    return try_cast(a[0], "DECIMAL(38, 18)")
+
+
+@register("tobool", "toboolean")
+def tobool(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
+    t, x = e.args[0].type, a[0]
+    if t.name == "bool":
+        return x
+    if t.is_numeric:
+        return exp.NEQ(this=x, expression=exp.Literal.number(0))
+    if t.name == "string":
+        low = fn("lower", fn("trim", x))
+        return case((exp.EQ(this=low, expression=string("true")), exp.Boolean(this=True)),
+                    (exp.EQ(this=low, expression=string("false")), exp.Boolean(this=False)),
+                    default=try_cast(exp.NEQ(this=try_cast(low, "BIGINT"), expression=exp.Literal.number(0)), "BOOLEAN"))
+    if t.name == "dynamic":
+        return try_cast(fn("json_extract_string", to_json(c, t, x), string("$")), "BOOLEAN")
+    raise unsupported(f"tobool() of a {t.name}", e.span)
+
+
+@register("todatetime")
+def todatetime(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
+    t, x = e.args[0].type, a[0]
+    if t.name == "datetime":
+        return x
+    if t.name == "string":
+        return fn("kh_parse_datetime", x)
+    if t.name == "dynamic":
+        return fn("kh_parse_datetime", fn("json_extract_string", to_json(c, t, x), string("$")))
+    raise unsupported(f"todatetime() of a {t.name}", e.span)
+
+
+@register("totimespan", "totime")
+def totimespan(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
+    t = e.args[0].type
+    if t.name == "timespan":
+        return a[0]
+    if t.is_numeric:
+        return try_cast(a[0], "BIGINT")  # Kusto: a number is a count of ticks
+    raise unsupported(f"totimespan() of a {t.name}", e.span)
+
+
+@register("toguid")
+def toguid(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
+    return exp.Coalesce(this=cast(try_cast(a[0], "UUID"), "VARCHAR"), expressions=[string("")])
+
+
+@register("todynamic", "parse_json", "toobject")
+def parse_json(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
+    t, x = e.args[0].type, a[0]
+    if t.name == "dynamic":
+        return x
+    if t.name == "string":
+        # invalid JSON stays a string value, as in Kusto
+        return case((fn("json_valid", x), cast(x, "JSON")), default=cast(fn("to_json", x), "JSON"))
+    return to_json(c, t, x)
+
+
+@register("make_timespan")
+def make_timespan(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
+    parts = [_double(x.type, s) for x, s in zip(e.args, a, strict=True)]
+    if len(parts) == 2:
+        d, h, m, s = number(0), parts[0], parts[1], number(0)
+    elif len(parts) == 3:
+        d, h, m, s = number(0), parts[0], parts[1], parts[2]
+    else:
+        d, h, m, s = parts
+    total = exp.Add(this=exp.Mul(this=paren(exp.Add(this=exp.Mul(this=paren(exp.Add(
+        this=exp.Mul(this=d, expression=number(24)), expression=h)), expression=number(60)), expression=m)),
+        expression=number(60)), expression=s)
+    return cast(fn("round", exp.Mul(this=paren(total), expression=number(10_000_000))), "BIGINT")
+
+
+DATE_PARTS = {
+    "year": "year", "quarter": "quarter", "month": "month", "day": "day", "hour": "hour", "minute": "minute",
+    "second": "second", "millisecond": "millisecond", "microsecond": "microsecond",
+}
+
+
+@register("datetime_diff", raw=True)
+def datetime_diff(c: ExprCompiler, e: B.BCall, _: list[exp.Expression]) -> exp.Expression:
+    part = const_str(e.args[0])
+    if part is None:
+        raise unsupported("datetime_diff() with a non-constant period", e.args[0].span)
+    part = part.lower()
+    a1, a2 = c.compile(e.args[1]), c.compile(e.args[2])
+    if part == "nanosecond":
+        return exp.Mul(this=fn("date_diff", string("microsecond"), a2, a1), expression=number(1000))
+    if part not in DATE_PARTS:
+        raise unsupported(f"datetime_diff() by `{part}`", e.args[0].span)
+    # DuckDB's date_diff counts boundaries crossed, like Kusto (date_diff(part, start, end) = end - start)
+    return cast(fn("date_diff", string(DATE_PARTS[part]), a2, a1), "BIGINT")
+
+
+@register("datetime_add", raw=True)
+def datetime_add(c: ExprCompiler, e: B.BCall, _: list[exp.Expression]) -> exp.Expression:
+    part = const_str(e.args[0])
+    unit = {"year": "to_years", "quarter": None, "month": "to_months", "week": "to_weeks", "day": "to_days",
+            "hour": "to_hours", "minute": "to_minutes", "second": "to_seconds", "millisecond": "to_milliseconds",
+            "microsecond": "to_microseconds"}.get((part or "").lower())
+    if unit is None:
+        raise unsupported(f"datetime_add() by `{part}`", e.args[0].span)
+    amount = cast(c.compile(e.args[1]), "BIGINT")
+    return paren(exp.Add(this=c.compile(e.args[2]), expression=fn(unit, amount)))
+
+
+@register("startofday")
+def startofday(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
+    if len(a) > 1:
+        raise unsupported("startofday() with an offset", e.span)
+    return cast(fn("date_trunc", string("day"), a[0]), "TIMESTAMP")
+
+
+@register("startofmonth")
+def startofmonth(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
+    if len(a) > 1:
+        raise unsupported("startofmonth() with an offset", e.span)
+    return cast(fn("date_trunc", string("month"), a[0]), "TIMESTAMP")
+
+
+@register("startofyear")
+def startofyear(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
+    if len(a) > 1:
+        raise unsupported("startofyear() with an offset", e.span)
+    return cast(fn("date_trunc", string("year"), a[0]), "TIMESTAMP")
+
+
+@register("startofweek")
+def startofweek(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
+    if len(a) > 1:
+        raise unsupported("startofweek() with an offset", e.span)
+    # Kusto weeks start on Sunday; DuckDB's dayofweek is 0 on Sunday
+    day = cast(fn("date_trunc", string("day"), a[0]), "TIMESTAMP")
+    return paren(exp.Sub(this=day, expression=fn("to_days", cast(fn("dayofweek", a[0]), "BIGINT"))))
+
+
+@register("dayofweek")
+def dayofweek(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
+    return paren(exp.Mul(this=cast(fn("dayofweek", a[0]), "BIGINT"), expression=number(864_000_000_000)))
+
+
+for _k, _v in {"hourofday": "hour", "dayofmonth": "day", "dayofyear": "dayofyear", "getyear": "year",
+               "getmonth": "month"}.items():
+    register(_k)((lambda sql_name: lambda c, e, a: cast(fn(sql_name, a[0]), "INTEGER"))(_v))
+
+
+@register("datetime_part", raw=True)
+def datetime_part(c: ExprCompiler, e: B.BCall, _: list[exp.Expression]) -> exp.Expression:
+    part = (const_str(e.args[0]) or "").lower()
+    mapping = {"year": "year", "quarter": "quarter", "month": "month", "day": "day", "dayofyear": "dayofyear",
+               "hour": "hour", "minute": "minute", "second": "second", "millisecond": "millisecond",
+               "microsecond": "microsecond", "week_of_year": "week"}
+    if part not in mapping:
+        raise unsupported(f"datetime_part() of `{part}`", e.args[0].span)
+    x = c.compile(e.args[1])
+    if part in ("millisecond", "microsecond"):
+        mod = 1000 if part == "millisecond" else 1_000_000
+        return cast(exp.Mod(this=fn(mapping[part], x), expression=number(mod)), "INTEGER")
+    return cast(fn(mapping[part], x), "INTEGER")
+
+
+@register("unixtime_seconds_todatetime")
+def unix_seconds(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
+    return fn("make_timestamp", cast(fn("round", exp.Mul(this=_double(e.args[0].type, a[0]),
+                                                          expression=number(1_000_000))), "BIGINT"))
+
+
+@register("unixtime_milliseconds_todatetime")
+def unix_millis(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
+    return fn("make_timestamp", cast(fn("round", exp.Mul(this=_double(e.args[0].type, a[0]),
+                                                          expression=number(1000))), "BIGINT"))
+
+
+@register("bin", "floor")
+def bin_(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
+    t, st = e.args[0].type, e.args[1].type
+    x, size = a
+    if t.name == "datetime":
+        if st.name != "timespan":
+            raise unsupported("bin() of a datetime by a non-timespan", e.span)
+        # Kusto bins datetimes from 0001-01-01 in ticks; compute in ticks, back to microseconds
+        ticks = exp.Add(this=exp.Mul(this=fn("epoch_us", x), expression=number(TICKS_PER_MICRO)),
+                        expression=cast(number(EPOCH_TICKS), "BIGINT"))
+        binned = exp.Mul(this=fn("floor", exp.Div(this=cast(paren(ticks), "HUGEINT"), expression=size)),
+                         expression=size)
+        micros = exp.IntDiv(this=paren(exp.Sub(this=cast(binned, "HUGEINT"), expression=number(EPOCH_TICKS))),
+                            expression=number(TICKS_PER_MICRO))
+        return fn("make_timestamp", cast(micros, "BIGINT"))
+    if t.name in ("int", "long", "timespan"):
+        xb = _bigint(t, x)
+        sb = _bigint(st, size) if st.name in ("int", "long", "timespan") else None
+        if sb is None:
+            return cast(exp.Mul(this=fn("floor", exp.Div(this=cast(xb, "DOUBLE"), expression=size)),
+                                expression=size), "BIGINT")
+        # floor division for negatives too: x - ((x % s) + s) % s
+        rem = exp.Mod(this=paren(exp.Add(this=paren(exp.Mod(this=xb, expression=sb)), expression=sb)), expression=sb)
+        return paren(exp.Sub(this=xb, expression=rem))
+    if t.name in ("real", "decimal"):
+        return exp.Mul(this=fn("floor", exp.Div(this=x, expression=size)), expression=size)
+    raise unsupported(f"bin() of a {t.name}", e.span)
+
+
+@register("iif", "iff")
+def iif(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
+    return case((a[0], _conform(e.args[1], a[1], e.type)), default=_conform(e.args[2], a[2], e.type))
+
+
+def _conform(arg: B.BExpr, sql: exp.Expression, target: KType) -> exp.Expression:
+    if arg.type == target or arg.type.name == "null" and target.name == "string":
+        return sql if arg.type.name != "null" else string("")
+    if arg.type.name == "null":
+        return cast(null(), physical(target))
+    if target.name in ("long", "real", "decimal", "int"):
+        return cast(sql, physical(target))
+    return sql
+
+
+@register("case")
+def case_(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
+    whens = [(a[i], _conform(e.args[i + 1], a[i + 1], e.type)) for i in range(0, len(a) - 1, 2)]
+    return case(*whens, default=_conform(e.args[-1], a[-1], e.type))
+
+
+@register("coalesce")
+def coalesce(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
+    if e.type.name == "string":
+        # Kusto's coalesce skips empty strings as well as nulls
+        parts = [fn("nullif", arg_string(c, x, s), string("")) for x, s in zip(e.args, a, strict=True)]
+        return exp.Coalesce(this=parts[0], expressions=parts[1:] + [string("")])
+    parts = [_conform(x, s, e.type) for x, s in zip(e.args, a, strict=True)]
+    return exp.Coalesce(this=parts[0], expressions=parts[1:])
+
+
+@register("max_of", "min_of")
+def max_of(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
+    parts = [_conform(x, s, e.type) for x, s in zip(e.args, a, strict=True)]
+    return fn("greatest" if e.fn == "max_of" else "least", *parts)
+
+
+@register("strcat")
+def strcat(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
+    return fn("concat", *[arg_string(c, x, s) for x, s in zip(e.args, a, strict=True)])
+
+
+@register("replace_regex", "replace")
+def replace_regex(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
+    pattern, rewrite, text = a
+    if const_str(e.args[0]) is None:
+        raise unsupported(f"{e.fn}() with a non-constant pattern", e.args[0].span)
+    return fn("regexp_replace", arg_string(c, e.args[2], text), pattern, arg_string(c, e.args[1], rewrite),
+              string("g"))
+
+
+@register("replace_string")
+def replace_string(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
+    text, lookup, rewrite = (arg_string(c, x, s) for x, s in zip(e.args, a, strict=True))
+    return case((exp.EQ(this=lookup, expression=string("")), text), default=fn("replace", text, lookup, rewrite))
+
+
+@register("substring")
+def substring(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
+    text = arg_string(c, e.args[0], a[0])
+    start = exp.Add(this=fn("greatest", _bigint(e.args[1].type, a[1]), number(0)), expression=number(1))
+    if len(a) == 3:
+        return fn("substring", text, start, fn("greatest", _bigint(e.args[2].type, a[2]), number(0)))
+    return fn("substring", text, start)
+
+
+@register("trim", "trim_start", "trim_end")
+def trim(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
+    pattern = const_str(e.args[0])
+    if pattern is None:
+        raise unsupported(f"{e.fn}() with a non-constant pattern", e.args[0].span)
+    text = arg_string(c, e.args[1], a[1])
+    if e.fn in ("trim", "trim_start"):
+        text = fn("regexp_replace", text, string(f"^(?:{pattern})+"), string(""))
+    if e.fn in ("trim", "trim_end"):
+        text = fn("regexp_replace", text, string(f"(?:{pattern})+$"), string(""))
+    return text
+
+
+@register("indexof")
+def indexof(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
+    if len(a) > 2:
+        raise unsupported("indexof() with start/length/occurrence", e.span)
+    text, lookup = arg_string(c, e.args[0], a[0]), arg_string(c, e.args[1], a[1])
+    return cast(exp.Sub(this=fn("strpos", text, lookup), expression=number(1)), "BIGINT")
+
+
+@register("countof")
+def countof(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
+    if len(a) > 2:
+        raise unsupported("countof() with a kind argument", e.span)
+    text, lookup = arg_string(c, e.args[0], a[0]), arg_string(c, e.args[1], a[1])
+    return cast(exp.IntDiv(this=exp.Sub(this=fn("length", text), expression=fn("length", fn(
+        "replace", text, lookup, string("")))), expression=fn("greatest", fn("length", lookup), number(1))), "BIGINT")
+
+
+@register("split")
+def split(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
+    if len(a) > 2:
+        raise unsupported("split() with an index argument", e.span)
+    return fn("string_split", arg_string(c, e.args[0], a[0]), arg_string(c, e.args[1], a[1]))
+
+
+@register("strcat_array")
+def strcat_array(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
+    t = e.args[0].type
+    lst = as_list(c, t, a[0], "strcat_array()", e.span)
+    if not (is_list(t) and t.elem and t.elem.name == "string"):
+        elem_t = t.elem or KType("dynamic")
+        lst = fn("list_transform", lst, lam("x", to_string(c, elem_t, col("x"))))
+    return exp.Coalesce(this=fn("array_to_string", lst, arg_string(c, e.args[1], a[1])), expressions=[string("")])
+
+
+@register("base64_encode_tostring")
+def b64enc(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
+    return fn("to_base64", fn("encode", arg_string(c, e.args[0], a[0])))
+
+
+@register("base64_decode_tostring")
+def b64dec(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
+    return exp.Coalesce(this=fn("kh_b64_decode", arg_string(c, e.args[0], a[0])), expressions=[string("")])
+
+
+@register("extract", raw=True)
+def extract(c: ExprCompiler, e: B.BCall, _: list[exp.Expression]) -> exp.Expression:
+    pattern = const_str(e.args[0])
+    group = const_value(e.args[1])
+    if pattern is None or not isinstance(group, int):
+        raise unsupported("extract() with a non-constant pattern or group", e.span)
+    text = arg_string(c, e.args[2], c.compile(e.args[2]))
+    found = fn("regexp_extract", text, string(pattern), number(group))
+    if len(e.args) == 4:
+        target = physical(e.type)
+        if e.type.name == "string":
+            return found
+        if e.type.name == "datetime":
+            return fn("kh_parse_datetime", fn("nullif", found, string("")))
+        return try_cast(fn("nullif", found, string("")), target)
+    return found
+
+
+@register("extract_all", raw=True)
+def extract_all(c: ExprCompiler, e: B.BCall, _: list[exp.Expression]) -> exp.Expression:
+    if len(e.args) != 2:
+        raise unsupported("extract_all() with capture-group selection", e.span)
+    pattern = const_str(e.args[0])
+    if pattern is None:
+        raise unsupported("extract_all() with a non-constant pattern", e.span)
+    groups = re.compile(pattern).groups if _python_compatible(pattern) else None
+    if groups is None or groups > 1:
+        raise unsupported("extract_all() with several capture groups", e.span)
+    text = arg_string(c, e.args[1], c.compile(e.args[1]))
+    found = fn("regexp_extract_all", text, string(pattern), number(1 if groups == 1 else 0))
+    return case((exp.EQ(this=fn("len", found), expression=number(0)), cast(null(), "JSON")),
+                default=cast(fn("to_json", found), "JSON"))
+
+
+def _python_compatible(pattern: str) -> bool:
+    try:
+        re.compile(pattern)
+    except re.error:
+        return False
+    return True
+
+
+URL_RE = (r"^([A-Za-z][A-Za-z0-9+.\-]*)://(?:([^:@/?#]*)(?::([^@/?#]*))?@)?(\[[^\]]*\]|[^:/?#]*)"
+          r"(?::([0-9]*))?(/[^?#]*)?(?:\?([^#]*))?(?:#(.*))?$")
+URL_PARTS = {"Scheme": 1, "Username": 2, "Password": 3, "Host": 4, "Port": 5, "Path": 6, "Fragment": 8}
+
+
+def url_part(text: exp.Expression, part: str) -> exp.Expression:
+    return fn("regexp_extract", text, string(URL_RE), number(URL_PARTS[part]))
+
+
+@register("parse_url", raw=True)
+def parse_url(c: ExprCompiler, e: B.BCall, _: list[exp.Expression]) -> exp.Expression:
+    raise unsupported("parse_url() as a whole object (use its members: parse_url(x).Host, ...)", e.span)
+
+
+@register("member", raw=True)
+def member(c: ExprCompiler, e: B.BCall, _: list[exp.Expression]) -> exp.Expression:
+    target, key = e.args
+    name = const_str(key)
+    assert name is not None
+    if isinstance(target, B.BCall) and target.fn == "parse_url" and name in URL_PARTS:
+        text = arg_string(c, target.args[0], c.compile(target.args[0]))
+        return fn("kh_url_member", url_part(text, name), string(name))
+    if is_list(target.type):
+        raise unsupported(f"`.{name}` on an array", e.span)
+    path = '$."' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return fn("json_extract", c.compile(target), string(path))
+
+
+@register("index", raw=True)
+def index(c: ExprCompiler, e: B.BCall, _: list[exp.Expression]) -> exp.Expression:
+    target, key = e.args
+    if const_str(key) is not None:
+        return member(c, B.BCall(e.type, e.span, "member", (target, key)), [])
+    tgt = c.compile(target)
+    i = c.compile(key)
+    if is_list(target.type):
+        assert target.type.elem is not None
+        pos = case((exp.GTE(this=i, expression=number(0)), exp.Add(this=i, expression=number(1))), default=i)
+        return to_json(c, target.type.elem, fn("list_extract", tgt, pos))
+    if key.type.name not in ("int", "long"):
+        raise unsupported("indexing a dynamic value by a non-constant key", e.span)
+    path = exp.DPipe(this=exp.DPipe(this=string("$["), expression=cast(case(
+        (exp.LT(this=i, expression=number(0)), exp.DPipe(this=string("#"), expression=cast(i, "VARCHAR"))),
+        default=cast(i, "VARCHAR")), "VARCHAR")), expression=string("]"))
+    return fn("json_extract", tgt, path)
+
+
+@register("array_length")
+def array_length(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
+    t = e.args[0].type
+    if is_list(t):
+        return cast(fn("len", a[0]), "BIGINT")
+    if t.name == "dynamic":
+        return case((exp.EQ(this=fn("json_type", a[0]), expression=string("ARRAY")),
+                     cast(fn("json_array_length", a[0]), "BIGINT")), default=cast(null(), "BIGINT"))
+    return cast(null(), "BIGINT")
+
+
+@register("array_sort_asc", "array_sort_desc")
+def array_sort(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
+    t = e.args[0].type
+    if not is_list(t):
+        raise unsupported(f"{e.fn}() of an array whose element type is not known statically", e.span)
+    nulls_last = True
+    if len(a) > 1:
+        v = const_value(e.args[1])
+        if not isinstance(v, bool):
+            raise unsupported(f"{e.fn}() with several arrays", e.span)
+        nulls_last = v
+    direction = "ASC" if e.fn.endswith("asc") else "DESC"
+    return fn("list_sort", a[0], string(direction), string("NULLS LAST" if nulls_last else "NULLS FIRST"))
+
+
+@register("array_reverse")
+def array_reverse(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
+    if not is_list(e.args[0].type):
+        raise unsupported("array_reverse() of an array whose element type is not known statically", e.span)
+    return fn("list_reverse", a[0])
+
+
+@register("array_sum")
+def array_sum(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
+    lst = as_list(c, e.args[0].type, a[0], "array_sum()", e.span, elem="DOUBLE")
+    return cast(fn("list_sum", lst), "DOUBLE")
+
+
+@register("set_has_element")
+def set_has_element(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
+    if not is_list(e.args[0].type):
+        raise unsupported("set_has_element() of an array whose element type is not known statically", e.span)
+    return fn("coalesce", fn("list_contains", a[0], a[1]), exp.Boolean(this=False))
+
+
+@register("pack_array")
+def pack_array(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
+    return cast(fn("json_array", *[to_json(c, x.type, s) for x, s in zip(e.args, a, strict=True)]), "JSON")
+
+
+@register("pack", "bag_pack", "pack_dictionary")
+def pack(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
+    if len(a) % 2:
+        raise unsupported(f"{e.fn}() with an odd number of arguments", e.span)
+    parts: list[exp.Expression] = []
+    for i in range(0, len(a), 2):
+        parts += [arg_string(c, e.args[i], a[i]), to_json(c, e.args[i + 1].type, a[i + 1])]
+    return cast(fn("json_object", *parts), "JSON")
+
+
+@register("bag_keys")
+def bag_keys(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
+    return case((exp.EQ(this=fn("json_type", a[0]), expression=string("OBJECT")),
+                 cast(fn("to_json", fn("json_keys", a[0])), "JSON")), default=cast(null(), "JSON"))
+
+
+@register("tohex")
+def tohex(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
+    if len(a) > 1:
+        raise unsupported("tohex() with a minimum length", e.span)
+    return fn("lower", fn("hex", _bigint(e.args[0].type, a[0])))
+
+
+@register("isascii")
+def isascii(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
+    return fn("regexp_full_match", arg_string(c, e.args[0], a[0]), string(r"[\x00-\x7F]*"))
+
+
+@register("gettype")
+def gettype(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
+    t = e.args[0].type
+    if t.name == "dynamic":
+        raise unsupported("gettype() of a dynamic value", e.span)
+    return string(t.name)
+
+
+# ---------------------------------------------------------------- network and geo
+
+
+IPV4_RE = r"^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}(/([0-9]|[12][0-9]|3[0-2]))?$"
+PRIVATE_RE = r"^(10\.|172\.(1[6-9]|2[0-9]|3[01])\.|192\.168\.)"
+
+
+@register("ipv4_is_private")
+def ipv4_is_private(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
+    # Kusto: private = 10/8, 172.16/12, 192.168/16; not an IPv4 address (e.g. IPv6) -> null
+    x = arg_string(c, e.args[0], a[0])
+    return case((fn("regexp_matches", x, string(IPV4_RE)), fn("regexp_matches", x, string(PRIVATE_RE))),
+                default=cast(null(), "BOOLEAN"))
+
+
+@register("parse_ipv4")
+def parse_ipv4(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
+    return fn("kh_ipv4_to_int", arg_string(c, e.args[0], a[0]))
+
+
+@register("ipv4_is_in_range", raw=True)
+def ipv4_is_in_range(c: ExprCompiler, e: B.BCall, _: list[exp.Expression]) -> exp.Expression:
+    rng = const_str(e.args[1])
+    if rng is None:
+        raise unsupported("ipv4_is_in_range() with a non-constant range", e.args[1].span)
+    bounds = cidr_bounds(rng)
+    if bounds is None:
+        return cast(null(), "BOOLEAN")
+    lo, hi = bounds
+    ip = fn("kh_ipv4_to_int", arg_string(c, e.args[0], c.compile(e.args[0])))
+    return exp.Between(this=ip, low=cast(number(lo), "BIGINT"), high=cast(number(hi), "BIGINT"))
+
+
+def cidr_bounds(text: str) -> tuple[int, int] | None:
+    """'10.0.0.0/8' -> first and last address as integers; a plain address is a /32."""
+    m = re.fullmatch(IPV4_RE, text.strip())
+    if not m:
+        return None
+    addr, _, bits = text.strip().partition("/")
+    n = 0
+    for part in addr.split("."):
+        n = n * 256 + int(part)
+    prefix = int(bits) if bits else 32
+    mask = (0xFFFFFFFF << (32 - prefix)) & 0xFFFFFFFF
+    lo = n & mask
+    return lo, lo | (~mask & 0xFFFFFFFF)
+
+
+@register("geo_info_from_ip_address")
+def geo_info(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
+    return cast(fn("kh_geo_info", arg_string(c, e.args[0], a[0])), "JSON")
+
+
+# ---------------------------------------------------------------- series
+
+
+def _num_list(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
+    return as_list(c, e.args[0].type, a[0], f"{e.fn}()", e.span, elem="DOUBLE")
+
+
+@register("series_stats_min", "series_stats_max")
+def series_minmax(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
+    return cast(fn("list_min" if e.fn.endswith("min") else "list_max", _num_list(c, e, a)), "DOUBLE")
+
+
+@register("series_stats_min_idx", "series_stats_max_idx")
+def series_argminmax(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
+    lst = _num_list(c, e, a)
+    extreme = fn("list_min" if "min" in e.fn else "list_max", lst)
+    return cast(exp.Sub(this=fn("list_position", lst, extreme), expression=number(1)), "BIGINT")
+
+
+@register("series_stats_avg")
+def series_avg(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
+    return cast(fn("list_avg", _num_list(c, e, a)), "DOUBLE")
+
+
+@register("series_stats_stdev", "series_stats_variance")
+def series_spread(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
+    # Kusto: sample (n-1) standard deviation and variance
+    agg = "stddev_samp" if e.fn.endswith("stdev") else "var_samp"
+    return cast(fn("list_aggregate", _num_list(c, e, a), string(agg)), "DOUBLE")
+
+
+@register("series_outliers", raw=True)
+def series_outliers(c: ExprCompiler, e: B.BCall, _: list[exp.Expression]) -> exp.Expression:
+    if len(e.args) > 1:
+        raise unsupported("series_outliers() with kind/percentile arguments", e.span)
+    lst = as_list(c, e.args[0].type, c.compile(e.args[0]), "series_outliers()", e.span, elem="DOUBLE")
+    return fn("kh_series_outliers", lst)
+
+
+__all__ = ["LOWERINGS", "RAW_ARGS", "to_string", "to_json", "data_type", "cidr_bounds", "url_part"]
