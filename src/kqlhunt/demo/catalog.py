@@ -263,7 +263,11 @@ POOLS: dict[str, tuple[Endpoint, ...]] = {
     "defender_updates": _eps(("definitionupdates.microsoft.com", "20.9.155.148"),
                              ("www.microsoft.com", "23.46.220.162")),
     "explorer_feeds": _eps(("arc.msn.com", "20.73.194.208"), ("ris.api.iris.microsoft.com", "20.103.156.88"),
-                           ("img-s-msn-com.akamaized.net", "23.55.161.42")),
+                           ("www.msn.com", "204.79.197.203")),
+    # wuauclt.exe talks to the delivery-optimisation hosts only (all under microsoft.com).
+    "update_delivery": _eps(("fe3cr.delivery.mp.microsoft.com", "20.242.39.171"),
+                            ("slscr.update.microsoft.com", "20.54.24.148"),
+                            ("7.tlu.dl.delivery.mp.microsoft.com", "8.241.121.126")),
     "vscode": _eps(("update.code.visualstudio.com", "13.107.246.40"),
                    ("marketplace.visualstudio.com", "13.107.42.18"),
                    ("default.exp-tas.com", "13.107.5.93")),
@@ -343,7 +347,7 @@ FLOWS: tuple[Flow, ...] = (
     _out("googleupdate", "google_update", ((443, 1.0),), {"wks": 0.3}),
     # Windows and Defender (everyone).
     _out("svchost_wu", "windows_update", WEB, {"wks": 4, **ALL_SERVERS}),
-    _out("wuauclt", "windows_update", ((443, 1.0),), {"wks": 0.3, **{r: 0.3 for r in ALL_SERVERS}}),
+    _out("wuauclt", "update_delivery", ((443, 1.0),), {"wks": 0.3, **{r: 0.3 for r in ALL_SERVERS}}),
     _out("compattel", "windows_update", ((443, 1.0),), {"wks": 0.3, **{r: 0.3 for r in ALL_SERVERS}}),
     _out("msmpeng", "defender", ((443, 1.0),), {"wks": 3, **{r: 2 for r in ALL_SERVERS}}),
     _out("mpcmdrun", "defender_updates", ((443, 1.0),), {"wks": 0.3, **{r: 0.3 for r in ALL_SERVERS}}),

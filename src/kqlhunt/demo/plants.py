@@ -68,6 +68,10 @@ PLANTED: Mapping[str, SeedPlan] = MappingProxyType({
               InitiatingProcessFileName="rtkaudiosvc.exe", DeviceCount=2, Ports=(4444, 8081),
               RemoteIPs=("45.142.212.61", "5.8.18.7"),
               DeviceNames=(_fqdn("wks-0017"), _fqdn("wks-0042"))),
+        _item("000", "plant", "rundll32_bare_ip", "seed 003's bare-IP rundll32.exe plant is also a rare "
+              "process on an odd port (TCP 8080, public IPv4, no URL, one device)",
+              InitiatingProcessFileName="rundll32.exe", DeviceCount=1, Ports=(8080,), RemoteIPs=("45.9.148.99",),
+              DeviceNames=(_fqdn("wks-0039"),)),
     ), decoys=(
         _item("000", "decoy", "common_tool", "TeamViewer on 6 devices (DeviceCount >= 4) on port 5938",
               InitiatingProcessFileName="teamviewer.exe", RemoteIP="217.146.13.135", RemotePort=5938),
@@ -288,7 +292,7 @@ def plant_bursts(now_us: int, days: int, seed: int) -> list[Burst]:
     add(wks(58), "mshta", "23.45.201.70", 443, spread(2), url="download.microsoft.com")
     add(wks(71), "bitsadmin", "52.98.151.66", 443, spread(2), url="www.office.com")
     add(wks(66), "certutil", "20.190.160.20", 443, spread(1), url="login.windows.net", file_name="Certutil.exe")
-    add(wks(39), "rundll32", "204.79.197.203", 443, spread(1), url="www.msn.com")
+    add(wks(39), "rundll32", "204.79.197.219", 443, spread(1), url="www.msn.com")
     add(wks(12), "certutil", "10.10.1.40", 80, spread(3), url="pki.contoso.local")
     add(wks(71), "bitsadmin", "45.61.136.14", 443, spread(2), url="dl.fileshare-cdn.top",
         action="ConnectionFailed")

@@ -291,7 +291,8 @@ class Lowerer:
         keep = tuple((c.name, _col(c, span)) for c in low.node.columns if c.name not in expanded)
         keep += tuple((c.name, _col(c, span)) for c in low.node.hidden)
         items = tuple((n, self.expr(x, low, ctx), t) for n, x, t in rel.items)
-        node = PUnnest(rel.schema, low.node.hidden, span, "mv-expand", low.node, keep, items, rel.index_column)
+        node = PUnnest(rel.schema, low.node.hidden, span, "mv-expand", low.node, keep, items, rel.index_column,
+                       rel.bag_mode)
         return Lowered(node, (), low.partition)
 
     def apply(self, rel: B.BApply) -> Lowered:
@@ -314,7 +315,8 @@ class Lowerer:
         exp_items = tuple((n, x, t) for n, x, t in rel.items)
         sub_cols = rel.apply_input.schema
         sub_hidden = hidden + ((B.Column(IDX, LONG),) if index == IDX else ())
-        unnest = PUnnest(sub_cols, sub_hidden, span, "mv-apply_expand", numbered, keep, exp_items, index)
+        unnest = PUnnest(sub_cols, sub_hidden, span, "mv-apply_expand", numbered, keep, exp_items, index,
+                         rel.bag_mode)
         order = ((B.BCol(LONG, span, index), True, False),)
         sub_input = Lowered(unnest, order, (B.BCol(LONG, span, ROWID),))
         ctx = ApplyCtx(sub_input, copies)

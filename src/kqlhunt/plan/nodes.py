@@ -118,6 +118,7 @@ class PUnnest(PNode):
     keep: tuple[tuple[str, BExpr], ...]
     items: tuple[tuple[str, BExpr, KType], ...]
     index: str | None
+    bag_mode: str = "bag"  # property bags expand to {k: v} (bag) or [k, v] (array)
 
 
 @dataclass(frozen=True, slots=True, eq=False)

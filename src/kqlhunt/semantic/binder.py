@@ -142,7 +142,8 @@ class Binder:
                 values: list[tuple[str, B.BExpr]] = []
                 for i, item in enumerate(items):
                     bexpr = self.scalars.bind(item.expr, None, scope)
-                    name = item.names[0] if item.names else (expr_name(item.expr) or f"print_{i}")
+                    # the engine names every unnamed print column print_<i>, even a bare variable
+                    name = item.names[0] if item.names else f"print_{i}"
                     values.append((name, bexpr))
                 schema = tuple(B.Column(n, x.type.widened()) for n, x in values)
                 return B.BValues(schema, span, (tuple(x for _, x in values),))
@@ -666,20 +667,22 @@ class Binder:
                 out.append((name, arr, elem, B.find(schema, name) is not None))
         return out
 
-    def mv_options(self, options: tuple[A.NamedArg, ...], what: str) -> str | None:
+    def mv_options(self, options: tuple[A.NamedArg, ...], what: str) -> tuple[str | None, str]:
+        """-> (with_itemindex column, how property bags expand: `bag` {k: v} or `array` [k, v])."""
         index: str | None = None
+        bag_mode = "bag"
         for o in options:
             value = str(getattr(o.value, "value", ""))
             if o.name == "with_itemindex":
                 index = value
-            elif o.name == "kind" and value == "array":
-                continue
-            elif o.name in ("bagexpansion", "kind"):
+            elif o.name in ("bagexpansion", "kind") and value in ("bag", "array"):
+                bag_mode = value
+            else:
                 raise unsupported(f"`{what} {o.name}={value}`", o.span)
-        return index
+        return index, bag_mode
 
     def mv_expand(self, rel: B.BRel, op: A.MvExpand, scope: Scope, ctx: _Ctx) -> B.BRel:
-        index = self.mv_options(op.options, "mv-expand")
+        index, bag_mode = self.mv_options(op.options, "mv-expand")
         items = self.mv_items(op.items, rel.schema, scope, "mv-expand")
         limit = self.constant_int(op.limit, scope, "limit") if op.limit is not None else None
         schema = list(rel.schema)
@@ -692,10 +695,10 @@ class Binder:
         if index:
             schema.append(B.Column(index, LONG))
         bitems = tuple((n, a, t) for n, a, t, _ in items)
-        return B.BExpand(tuple(schema), op.span, rel, bitems, index, limit)
+        return B.BExpand(tuple(schema), op.span, rel, bitems, index, limit, bag_mode)
 
     def mv_apply(self, rel: B.BRel, op: A.MvApply, scope: Scope) -> B.BRel:
-        index = self.mv_options(op.options, "mv-apply")
+        index, bag_mode = self.mv_options(op.options, "mv-apply")
         items = self.mv_items(op.items, rel.schema, scope, "mv-apply")
         limit = self.constant_int(op.limit, scope, "limit") if op.limit is not None else None
         expanded = {n for n, _, _, _ in items}
@@ -716,7 +719,7 @@ class Binder:
         schema += [c for c in sub.schema if c.name not in outer_names]
         bitems = tuple((n, a, t) for n, a, t, _ in items)
         return B.BApply(tuple(schema), op.span, rel, bitems, index, sub, apply_input,
-                        tuple(c.name for c in outer), limit)
+                        tuple(c.name for c in outer), limit, bag_mode)
 
     # ------------------------------------------------------------ evaluate
 

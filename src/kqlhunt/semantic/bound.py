@@ -177,6 +177,7 @@ class BExpand(BRel):
     items: tuple[tuple[str, BExpr, KType], ...]
     index_column: str | None
     limit: int | None
+    bag_mode: str = "bag"
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -196,6 +197,7 @@ class BApply(BRel):
     apply_input: BApplyInput
     outer_columns: tuple[str, ...]  # input columns carried to the output, in order
     limit: int | None = None
+    bag_mode: str = "bag"
 
 
 @dataclass(frozen=True, slots=True, eq=False)

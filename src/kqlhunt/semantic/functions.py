@@ -313,11 +313,11 @@ scalar("startofmonth", 1, 2, const(DATETIME))
 scalar("startofyear", 1, 2, const(DATETIME))
 scalar("endofday", 1, 2, const(DATETIME))
 scalar("dayofweek", 1, 1, const(TIMESPAN))
-scalar("hourofday", 1, 1, const(INT))
-scalar("dayofmonth", 1, 1, const(INT))
-scalar("dayofyear", 1, 1, const(INT))
-scalar("getyear", 1, 1, const(INT))
-scalar("getmonth", 1, 1, const(INT))
+scalar("hourofday", 1, 1, const(LONG))  # the engine answers long; Kusto.Language says int
+scalar("dayofmonth", 1, 1, const(LONG))  # the engine answers long; Kusto.Language says int
+scalar("dayofyear", 1, 1, const(LONG))  # the engine answers long; Kusto.Language says int
+scalar("getyear", 1, 1, const(LONG))  # the engine answers long; Kusto.Language says int
+scalar("getmonth", 1, 1, const(LONG))  # the engine answers long; Kusto.Language says int
 scalar("unixtime_seconds_todatetime", 1, 1, const(DATETIME))
 scalar("unixtime_milliseconds_todatetime", 1, 1, const(DATETIME))
 
@@ -335,7 +335,7 @@ scalar("bin", 2, 2, _bin, "first", "floor")
 scalar("bin_at", 3, 3, lambda a: _bin(a), "first")
 scalar("abs", 1, 1, lambda a: LONG if a[0].type.name == "int" else _num(a), "first")
 scalar("round", 1, 2, lambda a: _num(a), "first")
-scalar("ceiling", 1, 1, lambda a: _num(a), "first")
+scalar("ceiling", 1, 1, const(REAL), "first")
 scalar("sqrt", 1, 1, const(REAL), "first")
 scalar("exp", 1, 1, const(REAL), "first")
 scalar("log", 1, 1, const(REAL), "first")

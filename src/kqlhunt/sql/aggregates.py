@@ -78,7 +78,12 @@ def compile_agg(c: ExprCompiler, name: str, args: tuple[B.BExpr, ...], out: KTyp
         case "arg_max" | "arg_min":
             return fn("max" if name == "arg_max" else "min", a[0])
         case "arg_max_of" | "arg_min_of":
-            return fn("arg_max" if name == "arg_max_of" else "arg_min", a[1], a[0])
+            # wrap in a struct: DuckDB's arg_max skips null values, Kusto returns the row's value even if null
+            boxed = fn("struct_pack", exp.PropertyEQ(this=exp.to_identifier("v"), expression=a[1]))
+            picked = fn("arg_max" if name == "arg_max_of" else "arg_min", boxed, a[0])
+            # when every `by` value is null Kusto still returns a row of the group
+            picked = exp.Coalesce(this=picked, expressions=[fn("first", boxed)])
+            return exp.Bracket(this=picked, expressions=[exp.Literal.string("v")])
     raise unsupported(f"the aggregate function {name}()", args[0].span if args else None)
 
 

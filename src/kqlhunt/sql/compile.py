@@ -100,7 +100,7 @@ class SqlCompiler:
             case P.PProject(input=inp, items=items):
                 src = self.node(inp)
                 ec = ExprCompiler(self)
-                return exp.select(*[exp.alias_(ec.compile(x), n, quoted=True) for n, x in items]).from_(_table(src))
+                return exp.select(*[self.item(ec, n, x) for n, x in items]).from_(_table(src))
             case P.PAggregate():
                 return self.aggregate(node)
             case P.PJoin():
@@ -143,6 +143,13 @@ class SqlCompiler:
                 src = self.node(inp)
                 return exp.select(exp.Star()).from_(_table(src))
         raise unsupported(f"the plan step {type(node).__name__}", node.span)
+
+    def item(self, ec: ExprCompiler, name: str, x: B.BExpr) -> exp.Expression:
+        """`expr AS name`; a string that SQL could leave null becomes "" (Kusto strings are never null)."""
+        sql = ec.compile(x)
+        if x.type.name == "string" and not isinstance(x, B.BCol | B.BLit):
+            sql = exp.Coalesce(this=sql, expressions=[string("")])
+        return exp.alias_(sql, name, quoted=True)
 
     def values(self, node: P.PValues) -> exp.Expression:
         cols = node.all_columns
@@ -187,7 +194,7 @@ class SqlCompiler:
         ec = ExprCompiler(self)
         keys = [ec.compile(x) for _, x in node.keys]
         items = [exp.alias_(k, n, quoted=True) for (n, _), k in zip(node.keys, keys, strict=True)]
-        items += [exp.alias_(ec.compile(x), n, quoted=True) for n, x in node.aggregates]
+        items += [self.item(ec, n, x) for n, x in node.aggregates]
         q = exp.select(*items).from_(_table(src))
         if keys:
             q = q.group_by(*[exp.Literal.number(i + 1) for i in range(len(keys))])
@@ -255,7 +262,7 @@ class SqlCompiler:
         outer_items: list[exp.Expression] = [col(n) for n, _ in node.keep]
         lists: list[exp.Expression] = []
         for i, (name, arr, elem) in enumerate(node.items):
-            lst = self.array_as_list(ec.compile(arr), arr.type)
+            lst = self.array_as_list(ec.compile(arr), arr.type, node.bag_mode)
             lists.append(lst)
             tmp = f"__u{i}"
             inner_items.append(exp.alias_(fn("unnest", lst), tmp, quoted=True))
@@ -269,14 +276,15 @@ class SqlCompiler:
         return exp.select(*outer_items).from_(exp.Subquery(this=inner, alias=exp.TableAlias(
             this=exp.to_identifier("u"))))
 
-    def array_as_list(self, sql: exp.Expression, t: KType) -> exp.Expression:
+    def array_as_list(self, sql: exp.Expression, t: KType, bag_mode: str) -> exp.Expression:
         """mv-expand input: a native list as is; a JSON array as its elements; a bag as one-property bags;
         any other value as a one-element list (Kusto keeps the row)."""
         if t.elem is not None:
             return sql
-        keys_to_bags = fn("list_transform", fn("json_keys", sql), lam("k", fn(
-            "json_object", col("k"), fn("json_extract", sql, exp.DPipe(
-                this=exp.DPipe(this=string('$."'), expression=col("k")), expression=string('"'))))))
+        value = fn("json_extract", sql, exp.DPipe(this=exp.DPipe(this=string('$."'), expression=col("k")),
+                                                  expression=string('"')))
+        pair = fn("json_object", col("k"), value) if bag_mode == "bag" else fn("json_array", col("k"), value)
+        keys_to_bags = fn("list_transform", fn("json_keys", sql), lam("k", pair))
         return case(
             (exp.EQ(this=fn("json_type", sql), expression=string("ARRAY")), cast(sql, "JSON[]")),
             (exp.EQ(this=fn("json_type", sql), expression=string("OBJECT")), cast(keys_to_bags, "JSON[]")),

@@ -178,6 +178,8 @@ class ExprCompiler:
         args = [self.compile(a) for a in e.args]
         match e.fn:
             case "row_number":
+                if len(args) > 1:
+                    raise unsupported("row_number() with a restart predicate", e.span)
                 numbered = exp.Window(this=fn("row_number"), partition_by=partition, order=order)
                 if args:  # row_number(start): numbering starts at `start`
                     return exp.Add(this=numbered, expression=paren(exp.Sub(this=args[0],

@@ -467,7 +467,7 @@ def _simple(sql_name: str, *, string_args: bool = False):
 
 
 for _k, _v in {"tolower": "lower", "toupper": "upper", "reverse": "reverse", "url_decode": "url_decode",
-               "url_encode": "url_encode", "hash_md5": "md5", "hash_sha256": "sha256", "hash_sha1": "sha1"}.items():
+               "hash_md5": "md5", "hash_sha256": "sha256", "hash_sha1": "sha1"}.items():
     register(_k)(_simple(_v, string_args=True))
 for _k, _v in {"sqrt": "sqrt", "exp": "exp", "log": "ln", "log10": "log10", "log2": "log2", "pow": "pow",
                "isnan": "isnan", "isinf": "isinf", "isfinite": "isfinite", "ceiling": "ceil"}.items():
@@ -677,7 +677,7 @@ def dayofweek(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expre
 
 for _k, _v in {"hourofday": "hour", "dayofmonth": "day", "dayofyear": "dayofyear", "getyear": "year",
                "getmonth": "month"}.items():
-    register(_k)((lambda sql_name: lambda c, e, a: cast(fn(sql_name, a[0]), "INTEGER"))(_v))
+    register(_k)((lambda sql_name: lambda c, e, a: cast(fn(sql_name, a[0]), "BIGINT"))(_v))
 
 
 @register("datetime_part", raw=True)
