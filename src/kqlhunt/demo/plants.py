@@ -120,7 +120,7 @@ PLANTED: Mapping[str, SeedPlan] = MappingProxyType({
               RemoteUrl="www.msn.com", InitiatingProcessFileName="rundll32.exe", DeviceName="wks-0039"),
         _item("003", "decoy", "private", "LOLBin to an internal PKI server (RemoteIPType Private)",
               RemoteUrl="pki.contoso.local", InitiatingProcessFileName="certutil.exe", DeviceName="wks-0012",
-              RemoteIP="10.10.1.40", RemotePort=80),
+              RemoteIP="10.10.1.60", RemotePort=80),
         _item("003", "decoy", "failed", "LOLBin whose connections all failed (ActionType != ConnectionSuccess)",
               RemoteUrl="dl.fileshare-cdn.top", InitiatingProcessFileName="bitsadmin.exe",
               DeviceName="wks-0071", RemoteIP="45.61.136.14", RemotePort=443),
@@ -293,7 +293,7 @@ def plant_bursts(now_us: int, days: int, seed: int) -> list[Burst]:
     add(wks(71), "bitsadmin", "52.98.151.66", 443, spread(2), url="www.office.com")
     add(wks(66), "certutil", "20.190.160.20", 443, spread(1), url="login.windows.net", file_name="Certutil.exe")
     add(wks(39), "rundll32", "204.79.197.219", 443, spread(1), url="www.msn.com")
-    add(wks(12), "certutil", "10.10.1.40", 80, spread(3), url="pki.contoso.local")
+    add(wks(12), "certutil", "10.10.1.60", 80, spread(3), url="pki.contoso.local")
     add(wks(71), "bitsadmin", "45.61.136.14", 443, spread(2), url="dl.fileshare-cdn.top",
         action="ConnectionFailed")
 

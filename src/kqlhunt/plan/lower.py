@@ -44,7 +44,8 @@ JOIN_KIND = {
     "leftsemi": "semi", "leftanti": "anti", "leftantisemi": "anti", "rightsemi": "semi",
     "rightanti": "anti", "rightantisemi": "anti",
 }
-ORDERED_LIST_AGGS = {"make_list", "make_list_if", "make_list_with_nulls"}
+# aggregates whose answer depends on row order when the input is serialized
+ORDERED_LIST_AGGS = {"make_list", "make_list_if", "make_list_with_nulls", "arg_max_of", "arg_min_of"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,9 +237,13 @@ class Lowerer:
         return Lowered(node, (), low.partition)
 
     def join(self, rel: B.BJoin) -> Lowered:
-        left = self.lower(rel.left, None).node
+        left_low = self.lower(rel.left, None)
+        left = left_low.node
         right = self.lower(rel.right, None).node
-        if left.hidden:
+        dedupe_order: tuple[SortSpec, ...] = ()
+        if rel.kind == "innerunique" and left_low.order:
+            dedupe_order = left_low.order  # Kusto keeps the first left row of each key
+        elif left.hidden:
             left = self.project_visible(left)
         if right.hidden:
             right = self.project_visible(right)
@@ -257,7 +262,7 @@ class Lowerer:
         if kind in ("right", "full"):
             null_strings += [c.name for c in left.columns if c.type == STRING]
         node = PJoin(rel.schema, (), rel.span, f"join_{rel.kind}", left, right, kind, keys, right_names,
-                     tuple(null_strings), dedupe_left=rel.kind == "innerunique")
+                     tuple(null_strings), dedupe_left=rel.kind == "innerunique", dedupe_order=dedupe_order)
         return Lowered(node)
 
     def union(self, rel: B.BUnion) -> Lowered:

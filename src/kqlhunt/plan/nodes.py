@@ -96,6 +96,7 @@ class PJoin(PNode):
     right_names: tuple[tuple[str, str], ...]
     null_strings: tuple[str, ...]
     dedupe_left: bool = False  # innerunique: one left row per key
+    dedupe_order: tuple[SortSpec, ...] = ()  # which left row: the first in this order
 
 
 @dataclass(frozen=True, slots=True, eq=False)

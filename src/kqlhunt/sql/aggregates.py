@@ -82,7 +82,8 @@ def compile_agg(c: ExprCompiler, name: str, args: tuple[B.BExpr, ...], out: KTyp
             boxed = fn("struct_pack", exp.PropertyEQ(this=exp.to_identifier("v"), expression=a[1]))
             picked = fn("arg_max" if name == "arg_max_of" else "arg_min", boxed, a[0])
             # when every `by` value is null Kusto still returns a row of the group
-            picked = exp.Coalesce(this=picked, expressions=[fn("first", boxed)])
+            first_arg = exp.Order(this=boxed, expressions=[c.ordered(s) for s in order]) if order else boxed
+            picked = exp.Coalesce(this=picked, expressions=[fn("first", first_arg)])
             return exp.Bracket(this=picked, expressions=[exp.Literal.string("v")])
     raise unsupported(f"the aggregate function {name}()", args[0].span if args else None)
 

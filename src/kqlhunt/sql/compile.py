@@ -204,7 +204,9 @@ class SqlCompiler:
         left, right = self.node(node.left), self.node(node.right)
         if node.dedupe_left:
             keys = [col(lk) for lk, _ in node.keys]
-            window = exp.Window(this=fn("row_number"), partition_by=keys)
+            ec = ExprCompiler(self)
+            order = exp.Order(expressions=[ec.ordered(s) for s in node.dedupe_order]) if node.dedupe_order else None
+            window = exp.Window(this=fn("row_number"), partition_by=keys, order=order)
             dedup = exp.select(exp.Star()).from_(_table(left)).qualify(exp.EQ(this=window, expression=number(1)))
             left = self._cte_for(dedup, "join_innerunique_left")
         cond: exp.Expression | None = None
