@@ -90,6 +90,10 @@ class Binder:
                 return True
             case A.Name(name=name):
                 found = scope.lookup(name)
+                if isinstance(found, tuple) and isinstance(found[0], A.FunctionLiteral):
+                    body = found[0].body
+                    return not found[0].params and bool(body) and isinstance(body[-1], A.QueryStatement) \
+                        and self.is_tabular(body[-1].expr, found[1])
                 if found is not None:
                     return isinstance(found, B.BRel)
                 return self.catalog.schema(name) is not None
@@ -118,6 +122,8 @@ class Binder:
                 found = scope.lookup(name)
                 if isinstance(found, B.BRel):
                     return found
+                if isinstance(found, tuple) and isinstance(found[0], A.FunctionLiteral) and not found[0].params:
+                    return self.call_user_function(name, (), span, scope)  # a view: `v` means `v()`
                 if found is not None:
                     raise error("KH202", f"`{name}` is a scalar value, not a table", span)
                 schema = self.catalog.schema(name)
@@ -250,9 +256,10 @@ class Binder:
             case A.ProjectReorder(patterns=pats):
                 front: list[str] = []
                 for p in pats:
-                    for c in rel.schema:
-                        if _matches(c.name, p.pattern) and c.name not in front:
-                            front.append(c.name)
+                    hits = [c.name for c in rel.schema if _matches(c.name, p.pattern) and c.name not in front]
+                    if p.order:
+                        hits = _sorted_names(hits, p.order)
+                    front.extend(hits)
                     if not any(_matches(c.name, p.pattern) for c in rel.schema) and "*" not in p.pattern:
                         raise self.unknown_column(p.pattern, p.span, rel.schema)
                 rest = [c.name for c in rel.schema if c.name not in front]
@@ -285,10 +292,10 @@ class Binder:
                 return B.BTake(rel.schema, span, sorted_rel, n)
             case A.Take(count=count, span=span):
                 return B.BTake(rel.schema, span, rel, self.constant_int(count, scope, op.keyword))
-            case A.Count(span=span):
+            case A.Count(span=span, name=name):
                 agg = B.BAgg(LONG, span, "count", ())
                 ctx.serialized = False
-                return B.BSummarize((B.Column("Count", LONG),), span, rel, (), (("Count", agg),))
+                return B.BSummarize((B.Column(name, LONG),), span, rel, (), ((name, agg),))
             case A.Distinct(columns=cols, span=span):
                 ctx.serialized = False
                 if len(cols) == 1 and isinstance(cols[0], A.Star):
@@ -334,7 +341,7 @@ class Binder:
         out: set[str] = set()
         for p in pats:
             hits = {c.name for c in schema if _matches(c.name, p.pattern)}
-            if not hits and require_plain and "*" not in p.pattern:
+            if not hits and require_plain:
                 raise self.unknown_column(p.pattern, p.span, schema)
             out |= hits
         return out
@@ -346,8 +353,9 @@ class Binder:
                 raise self.unknown_column(old, pspan, rel.schema)
             mapping[old] = new
         out_names = [mapping.get(c.name, c.name) for c in rel.schema]
-        if len(set(out_names)) != len(out_names):
-            raise error("KH213", "project-rename would create two columns with the same name", span)
+        existing = {c.name for c in rel.schema}
+        if len(set(out_names)) != len(out_names) or any(new in existing and new != old for old, new in mapping.items()):
+            raise error("KH213", "project-rename onto a name that already exists", span)
         schema = tuple(B.Column(mapping.get(c.name, c.name), c.type) for c in rel.schema)
         items = tuple((mapping.get(c.name, c.name), B.BCol(c.type, span, c.name)) for c in rel.schema)
         return B.BProject(schema, span, rel, items, "project-rename")
@@ -368,88 +376,88 @@ class Binder:
     # ------------------------------------------------------------ extend / project
 
     def extend(self, rel: B.BRel, items: tuple[A.Assignment, ...], span: Span, scope: Scope, ctx: _Ctx) -> B.BRel:
-        current = rel
-        pending: list[tuple[str, B.BExpr]] = []
-        assigned: set[str] = set()
-        schema = list(current.schema)
-
-        def flush() -> None:
-            nonlocal current, pending, assigned
-            if not pending:
-                return
-            assigned_exprs = dict(pending)
-            out = tuple((c.name, assigned_exprs.get(c.name) or B.BCol(c.type, span, c.name)) for c in schema)
-            current = B.BProject(tuple(schema), span, current, out, "extend")
-            pending, assigned = [], set()
-
+        """Every item sees the input row only (Kusto: a column made by this extend cannot be used in the
+        same extend); a name that exists is replaced in place, a new one appended."""
+        schema = list(rel.schema)
+        assigned: dict[str, B.BExpr] = {}
+        explicit: set[str] = set()
         for item in items:
-            produced = self.extend_item(item, tuple(schema), scope, ctx)
-            refs = set().union(*(_column_refs(x) for _, x in produced))
-            if refs & assigned:
-                flush()
-            for name, bexpr in produced:
-                existing = next((i for i, c in enumerate(schema) if c.name == name), None)
+            for name, bexpr in self.extend_item(item, rel.schema, [c.name for c in schema], scope, ctx):
+                if name in explicit and item.names:
+                    raise error("KH213", f"column `{name}` is assigned twice in one `extend`", item.span)
+                if item.names:
+                    explicit.add(name)
+                assigned[name] = bexpr  # an unnamed item that derives an existing name replaces it
                 col = B.Column(name, bexpr.type)
-                if existing is None:
+                index = next((i for i, c in enumerate(schema) if c.name == name), None)
+                if index is None:
                     schema.append(col)
                 else:
-                    schema[existing] = col
-                pending = [(n, x) for n, x in pending if n != name] + [(name, bexpr)]
-                assigned.add(name)
-        flush()
-        return current
+                    schema[index] = col
+        out = tuple((c.name, assigned.get(c.name) or B.BCol(c.type, span, c.name)) for c in schema)
+        return B.BProject(tuple(schema), span, rel, out, "extend")
 
-    def extend_item(self, item: A.Assignment, schema: B.Schema, scope: Scope, ctx: _Ctx) -> list[tuple[str, B.BExpr]]:
+    def extend_item(self, item: A.Assignment, schema: B.Schema, names: list[str], scope: Scope, ctx: _Ctx) \
+            -> list[tuple[str, B.BExpr]]:
         e = item.expr
         if isinstance(e, A.Call) and e.name == "series_stats":
-            return self.series_stats(item, schema, scope, ctx)
+            return self.series_stats(item, schema, scope, ctx, names)
         if len(item.names) > 1:
+            if isinstance(e, A.Call) and F.lookup(e.name) is None:
+                raise unsupported(f"`{e.name}()` with a tuple target", e.span)
             raise error("KH214", "a tuple target `(a, b) = ...` needs a function that returns several values "
                         "(series_stats)", item.span)
         bexpr = fold(self.scalars.bind(e, schema, scope, serialized=ctx.serialized))
-        if item.names:
-            name = item.names[0]
-        else:
-            name = expr_name(e) or next_column_name(c.name for c in schema)
+        name = item.names[0] if item.names else (expr_name(e) or next_column_name(names))
         return [(name, bexpr)]
 
-    def series_stats(self, item: A.Assignment, schema: B.Schema, scope: Scope, ctx: _Ctx) -> list[tuple[str, B.BExpr]]:
+    def series_stats(self, item: A.Assignment, schema: B.Schema, scope: Scope, ctx: _Ctx,
+                     names: list[str] | None = None) -> list[tuple[str, B.BExpr]]:
         call = item.expr
         assert isinstance(call, A.Call)
         if len(call.args) != 1:
             raise unsupported("series_stats() with an ignore_nonfinite argument", call.span)
         arg = self.scalars.bind(call.args[0], schema, scope, serialized=ctx.serialized)
         suffixes = F.SERIES_STATS_SUFFIXES
-        if item.names:
-            if len(item.names) != len(suffixes):
-                raise error("KH214", f"series_stats() returns {len(suffixes)} values; the tuple names "
-                            f"{len(item.names)}", item.span)
-            names = list(item.names)
-        else:
-            base = expr_name(call.args[0])
-            prefix = f"series_stats_{base}" if base else "series_stats"
-            names = [f"{prefix}_{s}" for s, _ in suffixes]
-        return [(n, B.BCall(t, call.span, f"series_stats_{s}", (arg,))) for n, (s, t) in zip(names, suffixes, strict=True)]
+        if len(item.names) > len(suffixes):
+            raise error("KH214", f"series_stats() returns {len(suffixes)} values; the tuple names "
+                        f"{len(item.names)}", item.span)
+        # Kusto: unnamed outputs are series_stats_<column>_<stat> (an expression argument leaves <column>
+        # empty); a tuple names the first outputs and the rest keep their default names
+        base = call.args[0].name if isinstance(call.args[0], A.Name) else ""
+        taken = list(names) if names is not None else [c.name for c in schema]
+        out: list[tuple[str, B.BExpr]] = []
+        for i, (s, t) in enumerate(suffixes):
+            name = item.names[i] if i < len(item.names) else unique_name(f"series_stats_{base}_{s}", taken)
+            taken.append(name)
+            out.append((name, B.BCall(t, call.span, f"series_stats_{s}", (arg,))))
+        return out
 
-    def project_item(self, item: A.Assignment, schema: B.Schema, scope: Scope, taken: list[str], ctx: _Ctx) \
-            -> tuple[str, B.BExpr]:
+    def project_item(self, item: A.Assignment, schema: B.Schema, scope: Scope, taken: list[str], ctx: _Ctx,
+                     generated: list[str] | None = None) -> tuple[str, B.BExpr]:
+        generated = generated if generated is not None else []
         if len(item.names) > 1:
             raise error("KH214", "tuple targets are not allowed in `project`", item.span)
         bexpr = fold(self.scalars.bind(item.expr, schema, scope, serialized=ctx.serialized))
         if item.names:
             return item.names[0], bexpr
-        return expr_name(item.expr) or next_column_name(list(taken) + [c.name for c in schema]), bexpr
+        return expr_name(item.expr) or next_column_name([c.name for c in schema] + generated, taken), bexpr
 
     def project(self, rel: B.BRel, items: tuple[A.Assignment, ...], span: Span, scope: Scope, ctx: _Ctx) -> B.BRel:
         out: list[tuple[str, B.BExpr]] = []
+        generated: list[str] = []
         for item in items:
             if isinstance(item.expr, A.Call) and item.expr.name == "series_stats":
                 produced = self.series_stats(item, rel.schema, scope, ctx)
             else:
-                produced = [self.project_item(item, rel.schema, scope, [n for n, _ in out], ctx)]
+                produced = [self.project_item(item, rel.schema, scope, [n for n, _ in out], ctx, generated)]
+                if not item.names and expr_name(item.expr) is None:
+                    generated.append(produced[0][0])
             for name, bexpr in produced:
                 if any(n == name for n, _ in out):
-                    raise error("KH213", f"column `{name}` is projected twice", item.span)
+                    if item.names or isinstance(item.expr, A.Name):
+                        raise error("KH213", f"column `{name}` is projected twice", item.span)
+                    name = unique_name(name, [n for n, _ in out])  # unnamed: D_a_b, D_a_b1
                 out.append((name, bexpr))
         schema = tuple(B.Column(n, x.type) for n, x in out)
         return B.BProject(schema, span, rel, tuple(out), "project")
@@ -468,10 +476,13 @@ class Binder:
                             item.expr.span)
             name = item.names[0] if item.names else (expr_name(item.expr) or next_column_name(taken))
             if name in taken:
-                raise error("KH213", f"column `{name}` appears twice in `by`", item.span)
+                if item.names or isinstance(item.expr, A.Name):
+                    raise error("KH213", f"column `{name}` appears twice in `by`", item.span)
+                name = unique_name(name, taken)
             keys.append((name, bexpr))
             taken.append(name)
         aggs: list[tuple[str, B.BExpr]] = []
+        self._explicit: set[str] = {item.names[0] for item in op.by if item.names}
         for item in op.aggregates:
             for name, bexpr in self.aggregate_item(item, rel, scope, taken, [n for n, _ in keys]):
                 aggs.append((name, bexpr))
@@ -484,12 +495,13 @@ class Binder:
                        key_names: list[str]) -> list[tuple[str, B.BExpr]]:
         e = item.expr
         fn = F.lookup(e.name) if isinstance(e, A.Call) else None
-        if fn is not None and fn.kind == "aggregate" and e.name in ("percentiles",):  # type: ignore[union-attr]
+        if fn is not None and fn.kind == "aggregate" and e.name in ("percentiles", "percentile"):  # type: ignore[union-attr]
             return self.percentiles(item, rel, scope, taken)
         if fn is not None and fn.kind == "aggregate" and e.name in ("arg_max", "arg_min"):  # type: ignore[union-attr]
             return self.arg_extreme(item, rel, scope, taken, key_names)
-        if fn is not None and fn.kind == "aggregate" and e.name == "take_any" and len(e.args) > 1:  # type: ignore[union-attr]
-            raise unsupported("take_any() with several arguments", e.span)
+        if fn is not None and fn.kind == "aggregate" and fn.name in ("take_any", "any") and (
+                len(e.args) > 1 or any(isinstance(a, A.Star) for a in e.args)):  # type: ignore[union-attr]
+            raise unsupported(f"{e.name}() with several arguments or `*`", e.span)  # type: ignore[union-attr]
         bexpr = fold(self.scalars.bind(e, rel.schema, scope, aggregate=True))
         if not _has_agg(bexpr):
             raise error("KH216", "each `summarize` expression needs an aggregate function (count(), sum(), ...)",
@@ -498,9 +510,11 @@ class Binder:
             raise error("KH214", "a tuple target here needs percentiles()", item.span)
         if item.names:
             name = item.names[0]
-            if name in taken:
+            if name in self._explicit:
                 raise error("KH213", f"column `{name}` is defined twice", item.span)
-            return [(name, bexpr)]
+            self._explicit.add(name)
+            # an explicit name that meets a default one is suffixed (count(), count_ = ... -> count_1)
+            return [(unique_name(name, taken), bexpr)]
         if fn is not None and fn.kind == "aggregate":
             base = aggregate_name(fn, e.args)  # type: ignore[union-attr]
         else:
@@ -511,6 +525,10 @@ class Binder:
         call = item.expr
         assert isinstance(call, A.Call)
         value = self.scalars.bind(call.args[0], rel.schema, scope)
+        if len(call.args) < 2:
+            raise error("KH252", f"{call.name}() needs a value and at least one percentage", call.span)
+        if call.name == "percentile" and len(call.args) != 2:
+            raise error("KH252", "percentile() takes a value and one percentage", call.span)
         base = expr_name(call.args[0]) or ""
         out: list[tuple[str, B.BExpr]] = []
         t = F.lookup("percentile").rule([value])  # type: ignore[union-attr]
@@ -535,7 +553,8 @@ class Binder:
         fn = call.name
         by = self.scalars.bind(call.args[0], rel.schema, scope)
         wanted: list[tuple[str, B.BExpr]] = []
-        for a in call.args[1:]:
+        by_name = expr_name(call.args[0]) or ""
+        for i, a in enumerate(call.args[1:], start=1):
             if isinstance(a, A.Star):
                 for c in rel.schema:
                     if c.name not in key_names and c.name != expr_name(call.args[0]):
@@ -544,11 +563,15 @@ class Binder:
                 wanted.append((a.name, self.scalars.bind(a.value, rel.schema, scope)))
             else:
                 x = self.scalars.bind(a, rel.schema, scope)
-                wanted.append((expr_name(a) or next_column_name(taken), x))
-        first_name = item.names[0] if item.names else (expr_name(call.args[0]) or next_column_name(taken))
+                # an unnamed expression is called max_<by>_arg<i> (min_... for arg_min)
+                wanted.append((expr_name(a) or f"{fn[4:]}_{by_name}_arg{i}", x))
+        first_name = expr_name(call.args[0]) or next_column_name(taken)
         out: list[tuple[str, B.BExpr]] = [(first_name, B.BAgg(by.type, call.span, fn, (by,)))]
         for name, x in wanted:
             out.append((name, B.BAgg(x.type, call.span, f"{fn}_of", (by, x))))
+        if len(item.names) > len(out):
+            raise error("KH214", f"{fn}() returns {len(out)} columns; the tuple names {len(item.names)}", item.span)
+        out = [(item.names[i] if i < len(item.names) else n, x) for i, (n, x) in enumerate(out)]
         result: list[tuple[str, B.BExpr]] = []
         for name, x in out:
             result.append((unique_name(name, taken + [n for n, _ in result]), x))
@@ -589,6 +612,8 @@ class Binder:
     def join(self, left: B.BRel, op: A.Join, scope: Scope) -> B.BRel:
         opts = {o.name: str(getattr(o.value, "value", "")) for o in op.options}
         kind = opts.pop("kind", "innerunique")
+        if kind == "anti":  # documented alias
+            kind = "leftanti"
         if kind not in JOIN_KINDS:
             raise error("KH222", f"unknown join kind `{kind}`", op.span,
                         *did_you_mean(kind, sorted(JOIN_KINDS)))
@@ -611,7 +636,7 @@ class Binder:
             raise error("KH222", f"lookup kind must be leftouter or inner, not `{kind}`", op.span)
         right = self.tabular(op.right, scope)
         keys = self.join_keys(op.on, left, right, op.span)
-        drop = tuple(r for lk, r in keys if lk == r)
+        drop = tuple(r for _, r in keys)  # lookup never repeats the right-hand keys
         kept = tuple(c for c in right.schema if c.name not in drop)
         right_names = _dedupe_right(left.schema, kept, drop=())
         schema = left.schema + tuple(B.Column(new, c.type) for c, (_, new) in zip(kept, right_names, strict=True))
@@ -767,12 +792,25 @@ class Binder:
 
     def sort_key(self, key: A.SortKey, schema: B.Schema, scope: Scope, ctx: _Ctx) -> tuple[B.BExpr, bool, bool]:
         e = fold(self.scalars.bind(key.expr, schema, scope, serialized=ctx.serialized))
+        if e.type.name == "dynamic":
+            raise error("KH215", "cannot sort by a dynamic value; convert it first (tostring(...))", key.expr.span)
         ascending = bool(key.ascending) if key.ascending is not None else False
         nulls_first = key.nulls_first if key.nulls_first is not None else ascending
         return e, ascending, nulls_first
 
 
 # ---------------------------------------------------------------- module helpers
+
+
+def _sorted_names(names: list[str], order: str) -> list[str]:
+    """project-reorder's asc/desc (ordinal) and granny-asc/granny-desc (digits compared as numbers)."""
+    import re
+
+    def granny(n: str) -> list[object]:
+        return [(0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"(\d+)", n) if p]
+
+    key = granny if order.startswith("granny") else None
+    return sorted(names, key=key, reverse=order.endswith("desc"))
 
 
 def _matches(name: str, pattern: str) -> bool:

@@ -126,7 +126,7 @@ for _op in "+-*/%":
 def _negate(args: list[BExpr]) -> KType:
     t = args[0].type
     if t.name == "int":
-        return LONG
+        return LONG  # -RemotePort is long (a constant -toint(1) folds to an int literal first)
     if t.is_numeric or t.name in ("timespan", "dynamic", "null"):
         return t
     raise TypeRuleError(f"unary `-` cannot apply to {t.name}")
@@ -210,7 +210,19 @@ scalar("isnull", 1, 1, const(BOOL))
 scalar("isnotnull", 1, 1, const(BOOL), "none", "notnull")
 scalar("tolower", 1, 1, const(STRING))
 scalar("toupper", 1, 1, const(STRING))
-scalar("strlen", 1, 1, const(LONG), "prefix:strlen")
+def _strings(t: KType) -> TypeRule:
+    """A function over strings (Kusto also accepts dynamic, converted)."""
+
+    def rule(args: list[BExpr]) -> KType:
+        for i, a in enumerate(args):
+            if a.type.name not in ("string", "dynamic", "null"):
+                raise TypeRuleError(f"argument {i + 1} must be a string, not {a.type}")
+        return t
+
+    return rule
+
+
+scalar("strlen", 1, 1, _strings(LONG), "prefix:strlen")
 scalar("strcat", 1, 64, const(STRING))
 scalar("reverse", 1, 1, const(STRING))
 scalar("replace_regex", 3, 3, const(STRING), "none", "replace")
@@ -253,10 +265,16 @@ scalar("parse_ipv4_mask", 2, 2, const(LONG))
 scalar("geo_info_from_ip_address", 1, 1, const(DYNAMIC))
 
 
+class UnsupportedTypes(TypeRuleError):
+    """A type combination Kusto accepts but kqlhunt does not model (refused as unsupported)."""
+
+
 def _iif(args: list[BExpr]) -> KType:
+    if args[0].type.name not in ("bool", "null", "dynamic"):
+        raise TypeRuleError(f"the condition must be bool, not {args[0].type}")
     t = common_type([args[1].type, args[2].type])
     if t is None:
-        raise TypeRuleError(f"iif() branches have different types: {args[1].type} and {args[2].type}")
+        raise UnsupportedTypes(f"iif() with branches of different types ({args[1].type} and {args[2].type})")
     return t
 
 
@@ -269,7 +287,7 @@ def _case(args: list[BExpr]) -> KType:
     values = [args[i].type for i in range(1, len(args) - 1, 2)] + [args[-1].type]
     t = common_type(values)
     if t is None:
-        raise TypeRuleError("case() branches have different types")
+        raise UnsupportedTypes("case() with branches of different types")
     return t
 
 
@@ -302,7 +320,14 @@ def _make_timespan(args: list[BExpr]) -> KType:
 
 scalar("make_timespan", 2, 4, _make_timespan)
 scalar("make_datetime", 1, 7, const(DATETIME))
-scalar("datetime_diff", 3, 3, const(LONG))
+def _datetime_diff(args: list[BExpr]) -> KType:
+    for a in args[1:]:
+        if a.type.name not in ("datetime", "null", "dynamic"):
+            raise TypeRuleError(f"needs datetime values, not {a.type}")
+    return LONG
+
+
+scalar("datetime_diff", 3, 3, _datetime_diff)
 scalar("datetime_add", 3, 3, const(DATETIME))
 scalar("datetime_part", 2, 2, const(INT))
 scalar("format_datetime", 2, 2, const(STRING))
@@ -333,9 +358,11 @@ def _bin(args: list[BExpr]) -> KType:
 
 scalar("bin", 2, 2, _bin, "first", "floor")
 scalar("bin_at", 3, 3, lambda a: _bin(a), "first")
-scalar("abs", 1, 1, lambda a: LONG if a[0].type.name == "int" else _num(a), "first")
+scalar("abs", 1, 1, lambda a: LONG if a[0].type.name == "int" else (
+    TIMESPAN if a[0].type.name == "timespan" else _num(a)), "first")
 scalar("round", 1, 2, lambda a: _num(a), "first")
-scalar("ceiling", 1, 1, const(REAL), "first")
+# the engine answers real for ceiling(0) (a long); Kusto.Language keeps int for an int column
+scalar("ceiling", 1, 1, lambda a: a[0].type if a[0].type.name in ("int", "decimal") else REAL, "first")
 scalar("sqrt", 1, 1, const(REAL), "first")
 scalar("exp", 1, 1, const(REAL), "first")
 scalar("log", 1, 1, const(REAL), "first")
@@ -378,7 +405,7 @@ SERIES_STATS_SUFFIXES: tuple[tuple[str, KType], ...] = (
 _add(Fn("next", "window", 1, 3, same_as(0)))
 _add(Fn("prev", "window", 1, 3, same_as(0)))
 _add(Fn("row_number", "window", 0, 2, const(LONG)))
-_add(Fn("row_cumsum", "window", 1, 2, lambda a: LONG if a[0].type.name == "int" else a[0].type))
+_add(Fn("row_cumsum", "window", 1, 2, same_as(0)))  # Kusto.Language: row_cumsum(int) stays int
 
 # ---------------------------------------------------------------- aggregates
 
@@ -421,9 +448,9 @@ aggregate("dcount", 1, 2, const(LONG), "dcount")
 aggregate("dcountif", 2, 3, const(LONG), "dcountif")
 aggregate("count_distinct", 1, 1, const(LONG), "count_distinct")
 aggregate("count_distinctif", 2, 2, const(LONG), "count_distinctif")
-aggregate("make_set", 1, 2, lambda a: array_of(a[0].type), "set")
+aggregate("make_set", 1, 2, lambda a: array_of(a[0].type), "set", "makeset")
 aggregate("make_set_if", 2, 3, lambda a: array_of(a[0].type), "set")
-aggregate("make_list", 1, 2, lambda a: array_of(a[0].type), "list")
+aggregate("make_list", 1, 2, lambda a: array_of(a[0].type), "list", "makelist")
 aggregate("make_list_if", 2, 3, lambda a: array_of(a[0].type), "list")
 aggregate("make_list_with_nulls", 1, 2, lambda a: array_of(a[0].type), "list")
 aggregate("make_bag", 1, 2, const(DYNAMIC), "bag")

@@ -9,7 +9,10 @@ argument's name through, a few functions add a prefix or suffix, anything else g
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
+from functools import cache
+from importlib import resources
 
 from kqlhunt.semantic import functions as F
 from kqlhunt.syntax import ast as A
@@ -66,12 +69,20 @@ def unique_name(base: str, taken: Iterable[str]) -> str:
     return f"{base}{i}"
 
 
-def next_column_name(taken: Iterable[str]) -> str:
-    used = set(taken)
-    i = 1
-    while f"Column{i}" in used:
-        i += 1
-    return f"Column{i}"
+def next_column_name(existing: Iterable[str], taken: Iterable[str] = ()) -> str:
+    """Kusto's name for an unnamed computed column: `Column<k>` where k counts the `ColumnN` columns that
+    already exist, made unique against `taken` (an explicit `Column1` turns the next one into `Column11`)."""
+    existing = list(existing)
+    k = 1 + sum(1 for n in existing if re.fullmatch(r"Column\d+", n))
+    return unique_name(f"Column{k}", list(taken) + existing)
+
+
+@cache
+def kusto_function_names() -> frozenset[str]:
+    """Every scalar/aggregate function Kusto documents (the query reference's index), so an unimplemented
+    one is refused as unsupported rather than reported as unknown."""
+    text = resources.files("kqlhunt.data").joinpath("kusto_functions.txt").read_text("utf-8")
+    return frozenset(line.strip() for line in text.splitlines() if line.strip())
 
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> tuple[str, ...]:

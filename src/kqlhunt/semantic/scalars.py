@@ -10,7 +10,7 @@ from kqlhunt.diagnostics import KqlError, Span, error, unsupported
 from kqlhunt.semantic import bound as B
 from kqlhunt.semantic import functions as F
 from kqlhunt.semantic.fold import fold
-from kqlhunt.semantic.naming import did_you_mean
+from kqlhunt.semantic.naming import did_you_mean, kusto_function_names
 from kqlhunt.semantic.types import (
     BOOL,
     BY_NAME,
@@ -144,7 +144,12 @@ class _Bind:
                 return self.binary(op, left, right, span)
             case A.Unary(op=op, operand=operand, span=span):
                 inner = self.expr(operand)
-                return inner if op == "+" else self.apply("neg", [inner], span)
+                if op == "+":
+                    return inner
+                folded = fold(inner)
+                if isinstance(folded, B.BLit) and folded.type.name == "int" and folded.value is not None:
+                    return B.BLit(folded.type, span, -folded.value)  # type: ignore[operator]
+                return self.apply("neg", [inner], span)
             case A.InList(op=op, left=left, items=items, span=span):
                 return self.in_list(op, left, items, span)
             case A.Between(negated=neg, operand=x, low=lo, high=hi, span=span):
@@ -162,7 +167,7 @@ class _Bind:
             case A.JoinSide(span=span):
                 raise self.fail("KH245", "`$left`/`$right` are only allowed in a join's `on` clause", span)
             case A.Star(span=span):
-                raise self.fail("KH246", "`*` is not allowed here", span)
+                raise unsupported("`*` (all columns) inside an expression", span)
             case A.NamedArg(span=span, name=name):
                 raise self.fail("KH246", f"named argument `{name}` is not allowed here", span)
         raise self.fail("KH247", "a tabular expression cannot be used where a scalar value is expected", e.span)
@@ -205,6 +210,8 @@ class _Bind:
         assert fn is not None, fn_name
         try:
             t = fn.rule(args)
+        except F.UnsupportedTypes as exc:
+            raise unsupported(str(exc), span) from None
         except F.TypeRuleError as exc:
             raise self.fail("KH242", f"{fn_name}: {exc}", span) from None
         return B.BCall(t, span, fn.name, tuple(args))
@@ -253,6 +260,8 @@ class _Bind:
         if fn is None:
             if name in ("materialize", "view", "table"):
                 raise self.fail("KH247", f"{name}() returns a table; a scalar value is expected here", e.span)
+            if name in kusto_function_names():
+                raise unsupported(f"the function `{name}()`", e.name_span)
             raise self.fail("KH251", f"unknown function `{name}`", e.name_span,
                             *did_you_mean(name, list(F.REGISTRY)))
         n = len(e.args)
@@ -292,7 +301,18 @@ class _Bind:
 
     def user_function(self, name: str, fn: A.FunctionLiteral, closure: Scope, e: A.Call) -> B.BExpr:
         binder = self.owner.binder
-        inner = binder.function_scope(fn, closure, e.args, e.span, self.scope)
+        if any(p.type_name is None for p in fn.params):
+            raise unsupported(f"calling `{name}` with a tabular argument in a scalar context", e.span)
+        if len(e.args) > len(fn.params):
+            raise self.fail("KH204", f"too many arguments: `{name}` takes {len(fn.params)}", e.span)
+        inner = closure.copy()
+        for i, p in enumerate(fn.params):
+            if i < len(e.args):
+                inner.define(p.name, self.expr(e.args[i]))  # arguments see the caller's row
+            elif p.default is not None:
+                inner.define(p.name, fold(self.expr(p.default)))
+            else:
+                raise self.fail("KH204", f"missing argument `{p.name}` of `{name}`", e.span)
         result: B.BExpr | None = None
         for st in fn.body:
             if isinstance(st, A.Let):

@@ -211,9 +211,11 @@ class SortKey(Node):
 
 @dataclass(frozen=True, slots=True)
 class NamePattern(Node):
-    """A column name or a wildcard pattern (`*1`, `Device*`)."""
+    """A column name or a wildcard pattern (`*1`, `Device*`); `order` for project-reorder's
+    asc | desc | granny-asc | granny-desc."""
 
     pattern: str
+    order: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -336,7 +338,7 @@ class Top(Operator):
 
 @dataclass(frozen=True, slots=True)
 class Count(Operator):
-    pass
+    name: str = "Count"  # `count as N` renames the column
 
 
 @dataclass(frozen=True, slots=True)

@@ -233,13 +233,15 @@ class Parser:
                 return self.range_source()
             if t.text == "datatable" and nxt.is_("("):
                 return self.datatable()
-            if t.text == "union" and not nxt.is_("("):
+            if t.text == "union":
                 start = self.advance().span.start
                 options = self.options({"kind", "withsource", "isfuzzy", "hint.concurrency", "hint.spread"})
                 tables = self.union_tables()
                 return A.UnionSource(self.span_from(start), options, tables)
             if t.text == "search" and not nxt.is_("("):
                 return self.search_source()
+        if t.kind is T.IDENT and t.text == "find" and self.peek().kind in (T.IDENT, T.STRING):
+            raise error("KH300", "the `find` operator is not supported by kqlhunt yet", t.span)
         if t.kind is T.IDENT and t.text == "externaldata":
             raise error("KH300", "the `externaldata` operator is not supported by kqlhunt yet", t.span)
         return self.expr()
@@ -287,6 +289,9 @@ class Parser:
             self.expect(")")
             tables = tuple(items)
         predicate = self.expr()
+        if self.at(":"):
+            raise error("KH300", "`search` with `Column:term` predicates is not supported by kqlhunt yet",
+                        self.tok.span)
         return A.SearchSource(self.span_from(start), options, tables, predicate)
 
     def union_tables(self) -> tuple[A.Expr, ...]:
@@ -296,6 +301,10 @@ class Parser:
         return tuple(items)
 
     def union_table(self) -> A.Expr:
+        if self.tok.kind is T.IDENT and (self.peek().is_("*") and self.peek().span.start == self.tok.span.end):
+            raise error("KH300", "`union` with table wildcards is not supported by kqlhunt yet", self.tok.span)
+        if self.at("*"):
+            raise error("KH300", "`union` with table wildcards is not supported by kqlhunt yet", self.tok.span)
         if self.at("("):
             self.advance()
             inner = self.pipe()
@@ -394,9 +403,14 @@ class Parser:
                     text += self.advance().text
                 if not text:
                     raise self.fail(f"expected a column name or pattern, found {self.tok.describe()}")
-            if self.at("asc", "desc", "granny-asc", "granny-desc"):
-                self.advance()  # project-reorder sort directions: accepted, ordering by name
-            pats.append(A.NamePattern(self.span_from(p_start), text))
+            order = None
+            if self.at("asc", "desc"):
+                order = self.advance().text
+            elif self.at("granny") and self.peek().is_("-") and self.peek(2).is_("asc", "desc"):
+                self.advance()
+                self.advance()
+                order = "granny-" + self.advance().text
+            pats.append(A.NamePattern(self.span_from(p_start), text, order))
             if not self.accept(","):
                 return tuple(pats)
 
@@ -520,6 +534,9 @@ class Parser:
         plugin = self.primary()
         if not isinstance(plugin, A.Call):
             raise self.fail("expected a plugin call after `evaluate`", plugin.span)
+        if self.at(":"):
+            raise error("KH300", "`evaluate ... : (schema)` output schemas are not supported by kqlhunt yet",
+                        self.tok.span)
         return A.Evaluate(self.span_from(start), options, plugin)
 
     def sort_key(self) -> A.SortKey:
@@ -566,6 +583,9 @@ class Parser:
         return A.Top(self.span_from(start), count, key)
 
     def op_count(self, start: int) -> A.Operator:
+        if self.accept("as"):
+            name, _ = self.name("a column name after `count as`")
+            return A.Count(self.span_from(start), name)
         return A.Count(self.span_from(start))
 
     def op_distinct(self, start: int) -> A.Operator:
@@ -972,7 +992,8 @@ OPERATORS = {
     "project-keep": Parser.op_project_keep, "project-rename": Parser.op_project_rename,
     "project-reorder": Parser.op_project_reorder, "summarize": Parser.op_summarize,
     "join": Parser.op_join, "lookup": Parser.op_lookup, "union": Parser.op_union,
-    "mv-expand": Parser.op_mv_expand, "mv-apply": Parser.op_mv_apply, "evaluate": Parser.op_evaluate,
+    "mv-expand": Parser.op_mv_expand, "mv-apply": Parser.op_mv_apply, "mvexpand": Parser.op_mv_expand,
+    "mvapply": Parser.op_mv_apply, "evaluate": Parser.op_evaluate,
     "sort": Parser.op_sort, "order": Parser.op_order, "take": Parser.op_take, "limit": Parser.op_limit,
     "top": Parser.op_top, "count": Parser.op_count, "distinct": Parser.op_distinct,
     "serialize": Parser.op_serialize, "as": Parser.op_as, "getschema": Parser.op_getschema,

@@ -28,7 +28,8 @@ from __future__ import annotations
 import functools
 import ipaddress
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
+from dataclasses import dataclass
 from importlib import resources
 from os import PathLike
 from typing import Any
@@ -40,6 +41,7 @@ import pyarrow.compute as pc
 __all__ = ["GeoDatabase", "geo_info_arrow", "to_kusto_json"]
 
 GEO_KEYS = ("country", "state", "city", "latitude", "longitude")
+_DATA = resources.files("kqlhunt").joinpath("data", "geo")
 _LOW64 = (1 << 64) - 1
 _V4_SPACE = 1 << 32
 _MAPPED = ipaddress.ip_network("::ffff:0:0/96")
@@ -92,94 +94,29 @@ def _dotted_quads(strings: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     in_range = matched.copy()
     for k in range(4):
         field = pc.struct_field(octets, k)
-        number = np.asarray(pc.fill_null(pc.cast(pc.if_else(matched, field, "0"), pa.int64()), 0), dtype=np.int64)
+        number = np.asarray(
+            pc.fill_null(pc.cast(pc.if_else(matched, field, "0"), pa.int64()), 0), dtype=np.int64
+        )
         in_range &= number <= 255
         value = (value << 8) | number
     return value.astype(np.uint32), in_range
 
 
-class GeoDatabase:
-    """An IP -> location source; build it with :meth:`bundled` or :meth:`from_mmdb`."""
+@dataclass(frozen=True, eq=False)
+class _CountryTable:
+    """Sorted segment starts covering the whole IPv4 and IPv6 spaces, with a country index each.
 
-    def __init__(
-        self,
-        *,
-        v4_starts: np.ndarray,
-        v4_country: np.ndarray,
-        v6_high: np.ndarray,
-        v6_low: np.ndarray,
-        v6_country: np.ndarray,
-        country_names: Sequence[str | None],
-        description: str,
-        reader: Any = None,
-    ) -> None:
-        self._v4_starts = v4_starts
-        self._v4_country = v4_country
-        self._v6_high = v6_high
-        self._v6_low = v6_low
-        self._v6_country = v6_country
-        self._names = list(country_names)
-        self._reader = reader
-        self.description = description
-        # One serialised bag per country index; index 0 is "unknown".
-        self._bags = [{} if name is None else {"country": name} for name in self._names]
+    Index 0 means "no country known". IPv6 starts are (high, low) uint64 halves of the 128-bit value.
+    """
 
-    def __repr__(self) -> str:
-        return f"GeoDatabase({self.description})"
+    v4_starts: np.ndarray
+    v4_country: np.ndarray
+    v6_high: np.ndarray
+    v6_low: np.ndarray
+    v6_country: np.ndarray
+    names: tuple[str | None, ...]
 
-    # -- construction ---------------------------------------------------------------------------------
-    @classmethod
-    def bundled(cls) -> GeoDatabase:
-        """The country-level table shipped with kqlhunt (loaded once, then cached)."""
-        return _load_bundled()
-
-    @classmethod
-    def from_mmdb(cls, path: str | PathLike[str]) -> GeoDatabase:
-        """A user-supplied MaxMind DB file (GeoLite2/GeoIP2 City or Country, or a compatible layout)."""
-        try:
-            import maxminddb
-        except ImportError as error:  # pragma: no cover - exercised only without the extra installed
-            raise ImportError(
-                "geo_info_from_ip_address() with an MMDB file needs the 'maxminddb' package: "
-                "pip install 'kqlhunt[geo]' (or pip install maxminddb)"
-            ) from error
-        reader = maxminddb.open_database(str(path))
-        empty = np.zeros(0, dtype=np.uint64)
-        return cls(
-            v4_starts=empty.astype(np.uint32),
-            v4_country=empty.astype(np.uint8),
-            v6_high=empty,
-            v6_low=empty,
-            v6_country=empty.astype(np.uint8),
-            country_names=[None],
-            description=f"mmdb {path}",
-            reader=reader,
-        )
-
-    # -- lookups --------------------------------------------------------------------------------------
-    def lookup(self, ip: str | None) -> dict[str, Any] | None:
-        """The bag Kusto would return for *ip*: None if not an address, ``{}`` if unknown."""
-        return self.lookup_many([ip])[0]
-
-    def lookup_many(self, ips: Iterable[str | None]) -> list[dict[str, Any] | None]:
-        """:meth:`lookup` for many values; the bundled table answers with one ``searchsorted`` per family."""
-        ips = list(ips)
-        if self._reader is not None:
-            return [None if (address := _parse(ip)) is None else self._mmdb_bag(address) for ip in ips]
-        indices = self._country_indices(pa.array(ips, type=pa.string()))
-        return [None if i < 0 else dict(self._bags[i]) for i in indices.tolist()]
-
-    def lookup_json_many(self, ips: Iterable[str | None] | pa.Array) -> pa.StringArray:
-        """:meth:`lookup_many` as Kusto's JSON text, one string (or null) per input."""
-        if self._reader is not None:
-            values = ips.to_pylist() if isinstance(ips, pa.Array) else list(ips)
-            return pa.array([to_kusto_json(bag) for bag in self.lookup_many(values)], type=pa.string())
-        strings = ips if isinstance(ips, pa.Array) else pa.array(list(ips), type=pa.string())
-        indices = self._country_indices(strings)
-        texts = pa.array([to_kusto_json(bag) for bag in self._bags], type=pa.string())
-        return texts.take(pa.array(indices, mask=indices < 0))
-
-    def _country_indices(self, strings: pa.Array) -> np.ndarray:
+    def indices(self, strings: pa.Array) -> np.ndarray:
         """Country index per string (0 = valid address, nothing known; -1 = not an address).
 
         Plain dotted quads — nearly all telemetry — are parsed by Arrow kernels; only the rest (IPv6,
@@ -188,7 +125,7 @@ class GeoDatabase:
         result = np.full(len(strings), -1, dtype=np.int16)
         v4, is_v4 = _dotted_quads(strings)
         if is_v4.any():
-            result[is_v4] = self._v4_lookup(v4[is_v4])
+            result[is_v4] = self._v4(v4[is_v4])
         rest = np.flatnonzero(~is_v4 & ~np.asarray(strings.is_null(), dtype=bool))
         v4_positions: list[int] = []
         v4_values: list[int] = []
@@ -206,32 +143,81 @@ class GeoDatabase:
                 v6_positions.append(position)
                 v6_values.append(int(address))
         if v4_values:
-            result[v4_positions] = self._v4_lookup(np.array(v4_values, dtype=np.uint32))
+            result[v4_positions] = self._v4(np.array(v4_values, dtype=np.uint32))
         if v6_values:
             high = np.array([v >> 64 for v in v6_values], dtype=np.uint64)
             low = np.array([v & _LOW64 for v in v6_values], dtype=np.uint64)
-            result[v6_positions] = self._v6_lookup(high, low)
+            result[v6_positions] = self._v6(high, low)
         return result
 
-    def _v4_lookup(self, values: np.ndarray) -> np.ndarray:
-        if not len(self._v4_starts):
-            return np.zeros(len(values), dtype=np.uint8)
-        segment = np.searchsorted(self._v4_starts, values, side="right") - 1
-        return self._v4_country[segment]
+    def _v4(self, values: np.ndarray) -> np.ndarray:
+        return self.v4_country[np.searchsorted(self.v4_starts, values, side="right") - 1]
 
-    def _v6_lookup(self, high: np.ndarray, low: np.ndarray) -> np.ndarray:
-        """Segment lookup on 128-bit keys held as (high, low) uint64 pairs."""
-        if not len(self._v6_high):
-            return np.zeros(len(high), dtype=np.uint8)
+    def _v6(self, high: np.ndarray, low: np.ndarray) -> np.ndarray:
         # Rank by the high half, then step back over segments that start later within the same /64
         # (a few hundred source ranges split a /64; almost every query needs no step).
-        segment = np.searchsorted(self._v6_high, high, side="right") - 1
+        segment = np.searchsorted(self.v6_high, high, side="right") - 1
         while True:
-            late = (segment > 0) & (self._v6_high[segment] == high) & (self._v6_low[segment] > low)
+            late = (segment > 0) & (self.v6_high[segment] == high) & (self.v6_low[segment] > low)
             if not late.any():
-                break
+                return self.v6_country[segment]
             segment = np.where(late, segment - 1, segment)
-        return self._v6_country[segment]
+
+
+class GeoDatabase:
+    """An IP -> location source; build it with :meth:`bundled` or :meth:`from_mmdb`."""
+
+    def __init__(self, *, description: str, table: _CountryTable | None = None, reader: Any = None) -> None:
+        if (table is None) == (reader is None):
+            raise ValueError("GeoDatabase needs exactly one of a country table or an MMDB reader")
+        self.description = description
+        self._table = table
+        self._reader = reader
+        if table is not None:
+            bags = [{} if name is None else {"country": name} for name in table.names]
+            self._bags = bags
+            self._texts = pa.array([to_kusto_json(bag) for bag in bags], type=pa.string())
+
+    def __repr__(self) -> str:
+        return f"GeoDatabase({self.description})"
+
+    @classmethod
+    def bundled(cls) -> GeoDatabase:
+        """The country-level table shipped with kqlhunt (loaded once, then cached)."""
+        return _load_bundled()
+
+    @classmethod
+    def from_mmdb(cls, path: str | PathLike[str]) -> GeoDatabase:
+        """A user-supplied MaxMind DB file (GeoLite2/GeoIP2 City or Country, or a compatible layout)."""
+        try:
+            import maxminddb
+        except ImportError as error:  # pragma: no cover - exercised only without the extra installed
+            raise ImportError(
+                "geo_info_from_ip_address() with an MMDB file needs the 'maxminddb' package: "
+                "pip install 'kqlhunt[geo]' (or pip install maxminddb)"
+            ) from error
+        return cls(description=f"MaxMind DB {path}", reader=maxminddb.open_database(str(path)))
+
+    def lookup(self, ip: str | None) -> dict[str, Any] | None:
+        """The bag Kusto would return for *ip*: None if not an address, ``{}`` if unknown."""
+        return self.lookup_many([ip])[0]
+
+    def lookup_many(self, ips: Iterable[str | None]) -> list[dict[str, Any] | None]:
+        """:meth:`lookup` for many values; the bundled table answers with one ``searchsorted`` per family."""
+        ips = list(ips)
+        if self._table is None:
+            return [None if (address := _parse(ip)) is None else self._mmdb_bag(address) for ip in ips]
+        indices = self._table.indices(pa.array(ips, type=pa.string()))
+        return [None if i < 0 else dict(self._bags[i]) for i in indices.tolist()]
+
+    def lookup_json_many(self, ips: Iterable[str | None] | pa.Array) -> pa.StringArray:
+        """:meth:`lookup_many` as Kusto's JSON text, one string (or null) per input."""
+        if self._table is None:
+            values = ips.to_pylist() if isinstance(ips, pa.Array) else list(ips)
+            return pa.array([to_kusto_json(bag) for bag in self.lookup_many(values)], type=pa.string())
+        strings = ips if isinstance(ips, pa.Array) else pa.array(list(ips), type=pa.string())
+        indices = self._table.indices(strings)
+        return self._texts.take(pa.array(indices, mask=indices < 0))
 
     def _mmdb_bag(self, address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> dict[str, Any]:
         try:
@@ -270,30 +256,22 @@ def _bag_from_record(record: dict[str, Any]) -> dict[str, Any]:
 
 @functools.cache
 def _country_names() -> dict[str, str]:
-    text = resources.files("kqlhunt").joinpath("data", "geo", "country_names.json").read_text(encoding="utf-8")
-    return json.loads(text)
+    return json.loads(_DATA.joinpath("country_names.json").read_text(encoding="utf-8"))
 
 
 @functools.cache
 def _load_bundled() -> GeoDatabase:
-    data_file = resources.files("kqlhunt").joinpath("data", "geo", "country.npz")
-    with resources.as_file(data_file) as path, np.load(path, allow_pickle=False) as data:
-        v4_starts = np.cumsum(data["v4_start_delta"], dtype=np.uint32)
-        v6_high = np.cumsum(data["v6_high_delta"], dtype=np.uint64)
-        v6_low = data["v6_low"]
-        codes = [str(code) for code in data["codes"]]
-        v4_country, v6_country = data["v4_country"], data["v6_country"]
-    names = _country_names()
-    country_names = [names[code] if code else None for code in codes]
-    return GeoDatabase(
-        v4_starts=v4_starts,
-        v4_country=v4_country,
-        v6_high=v6_high,
-        v6_low=v6_low,
-        v6_country=v6_country,
-        country_names=country_names,
-        description="bundled DB-IP IP to Country Lite (CC BY 4.0)",
-    )
+    with resources.as_file(_DATA.joinpath("country.npz")) as path, np.load(path, allow_pickle=False) as data:
+        names = _country_names()
+        table = _CountryTable(
+            v4_starts=np.cumsum(data["v4_start_delta"], dtype=np.uint32),
+            v4_country=data["v4_country"],
+            v6_high=np.cumsum(data["v6_high_delta"], dtype=np.uint64),
+            v6_low=data["v6_low"],
+            v6_country=data["v6_country"],
+            names=tuple(names[str(code)] if code else None for code in data["codes"]),
+        )
+    return GeoDatabase(description="bundled DB-IP IP to Country Lite (CC BY 4.0)", table=table)
 
 
 def geo_info_arrow(db: GeoDatabase, arr: pa.Array | pa.ChunkedArray) -> pa.StringArray:

@@ -215,4 +215,3 @@ def ip_type(address: str | None) -> str:
     if ip.version == 6 and ip not in _GLOBAL_UNICAST_V6:
         return "Reserved"
     return "Public"
-

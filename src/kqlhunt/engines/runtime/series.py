@@ -19,12 +19,12 @@ each) plus the worked example the function's author posted when asked how the sc
    statistics; they score ``0.0`` (the docs: "the score of nulls and ignore values is set to 0").
 2. Sort the remaining ``n`` values ``v``. Percentile ``p`` is linearly interpolated between closest ranks
    (NumPy's default "linear" / R type 7): ``h = (n - 1) / (100 / p)``, ``i = floor(h)``, ``t = h - i``,
-   ``q = v[i] * (1 - t) + v[i + 1] * t`` (``q = v[i]`` when ``v[i] == v[i + 1]``: the blend is not exact
-   for equal neighbours — ``[210.5, 210.5]`` would get fences an ulp apart in the wrong order and score
-   ±2.77 — and no frozen result has such ties, so keeping ties exact is an assumption). The unusual ``(n - 1) / (100 / p)`` and the
-   ``a*(1-t) + b*t`` blend are what make every frozen value match to the last bit: with
-   ``h = (n - 1) * p / 100`` (one ulp higher for n = 365, p = 90) 74 of the 582 non-zero frozen scores
-   miss by an ulp or two, and with the blend ``a + (b - a) * t`` 113 do.
+   ``q = v[i] * (1 - t) + v[i + 1] * t``. The unusual ``(n - 1) / (100 / p)`` and the ``a*(1-t) + b*t``
+   blend are what make every frozen value match to the last bit: with ``h = (n - 1) * p / 100`` (one ulp
+   higher for n = 365, p = 90) 74 of the 582 non-zero frozen scores miss by an ulp or two, and with the
+   blend ``a + (b - a) * t`` 113 do. One addition: ``q = v[i]`` when ``v[i] == v[i + 1]``. The blend is
+   not exact for equal neighbours (``[210.5, 210.5]`` would get fences an ulp apart in the wrong order
+   and score 2.77 everywhere); no frozen series has such ties, so keeping ties exact is an assumption.
 3. A value inside ``[q_low, q_high]`` scores ``0.0``. Above it scores
    ``(x - q_high) / (q_high - q_low) * NF``; below, ``(x - q_low) / (q_high - q_low) * NF``.
 4. ``NF`` normalises the 10–90 range so that 1.5 means what it means for classic Tukey: under a normal
@@ -93,7 +93,9 @@ def _z(percentile: float) -> float:
     return NormalDist().inv_cdf(percentile / 100.0)
 
 
-def normalisation_factor(kind: str = "ctukey", min_percentile: float = 10.0, max_percentile: float = 90.0) -> float:
+def normalisation_factor(
+    kind: str = "ctukey", min_percentile: float = 10.0, max_percentile: float = 90.0
+) -> float:
     """The factor that rescales ``(x - fence) / (q_high - q_low)`` to Tukey units (1 for ``"tukey"``)."""
     low, high = _percentiles(kind, min_percentile, max_percentile)
     if kind == "tukey":
@@ -277,7 +279,9 @@ def series_stats(values: Sequence[Any] | None, ignore_nonfinite: bool = False) -
     return _stats_and_sum(values, ignore_nonfinite)[0]
 
 
-def series_stats_dynamic(values: Sequence[Any] | None, ignore_nonfinite: bool = False) -> dict[str, Any] | None:
+def series_stats_dynamic(
+    values: Sequence[Any] | None, ignore_nonfinite: bool = False
+) -> dict[str, Any] | None:
     """Kusto ``series_stats_dynamic()``: the same statistics plus ``sum`` and ``len``, as a property bag.
 
     Keys come in the order Kusto prints them; ``len`` is the length of the input array.
