@@ -168,8 +168,8 @@ BINARIES: dict[str, Binary] = {
                   r"C:\Windows\system32\lsass.exe", "wininit.exe"),
     "powershell": _win("powershell.exe", r"C:\Windows\System32\WindowsPowerShell\v1.0", "Windows PowerShell",
                        455_680, r'"C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe" '
-                       r"-NoProfile -Command Enter-PSSession -ComputerName app01.contoso.local", "explorer.exe", USER,
-                       original="PowerShell.EXE"),
+                       r"-NoProfile -Command Enter-PSSession -ComputerName app01.contoso.local",
+                       "explorer.exe", USER, original="PowerShell.EXE"),
     # --- server software -----------------------------------------------------------------------------
     "dns_server": _win("dns.exe", _SYS32, "Domain Name System (DNS) Server", 2_334_208,
                        r"C:\Windows\system32\dns.exe", "services.exe"),
@@ -251,7 +251,8 @@ POOLS: dict[str, tuple[Endpoint, ...]] = {
                         ("", "::ffff:13.107.42.14")),
     "windows_update": _eps(
         ("fe3cr.delivery.mp.microsoft.com", "20.242.39.171"), ("slscr.update.microsoft.com", "20.54.24.148"),
-        ("ctldl.windowsupdate.com", "93.184.221.240"), ("7.tlu.dl.delivery.mp.microsoft.com", "8.241.121.126"),
+        ("ctldl.windowsupdate.com", "93.184.221.240"),
+        ("7.tlu.dl.delivery.mp.microsoft.com", "8.241.121.126"),
         ("settings-win.data.microsoft.com", "20.42.73.29"), ("v10.events.data.microsoft.com", "20.189.173.1"),
         ("download.windowsupdate.com", "23.52.178.153"),
     ),
@@ -307,8 +308,8 @@ WEB = ((443, 0.93), (80, 0.07))
 
 
 def _out(binary: str, pool: str, ports, weights, protocol: str = "Tcp", local: int = LOCAL_V4) -> Flow:
-    return Flow(binary, pool, "out", protocol, tuple(ports), weights, OUT_TCP if protocol == "Tcp" else OUT_UDP,
-                local)
+    actions = OUT_TCP if protocol == "Tcp" else OUT_UDP
+    return Flow(binary, pool, "out", protocol, tuple(ports), weights, actions, local)
 
 
 def _in(binary: str, pool: str, port: int, weights, protocol: str = "Tcp") -> Flow:
@@ -357,7 +358,8 @@ FLOWS: tuple[Flow, ...] = (
     _out("svchost_dhcp", "gateway_v6", ((547, 1.0),), {"wks": 0.4, **{r: 0.2 for r in ALL_SERVERS}},
          protocol="Udp", local=LOCAL_LINKLOCAL),
     # Active Directory, SMB, admin traffic (private).
-    _out("lsass", "dc", ((88, 0.5), (389, 0.4), (636, 0.1)), {"wks": 4, "fs": 2, "sql": 2, "web": 2, "app": 2}),
+    _out("lsass", "dc", ((88, 0.5), (389, 0.4), (636, 0.1)),
+         {"wks": 4, "fs": 2, "sql": 2, "web": 2, "app": 2}),
     _out("svchost_rpc", "dc", ((135, 1.0),), {"wks": 1, "fs": 1, "sql": 1, "web": 1, "app": 1}),
     _out("system", "fileserver", ((445, 1.0),), {"wks": 6, "app": 2}),
     _out("powershell", "servers", ((5985, 0.9), (5986, 0.1)), {"wks": 0.15}),

@@ -27,14 +27,19 @@ _SERVERS = (
     ("web", "web02", "10.10.2.11"), ("app", "app01", "10.10.1.40"),
 )
 
-_FIRST = ("james", "mary", "robert", "patricia", "john", "jennifer", "michael", "linda", "david", "elizabeth",
-          "william", "barbara", "richard", "susan", "joseph", "jessica", "thomas", "sarah", "charles", "karen",
-          "lukas", "emma", "noah", "mia", "elias", "hannah", "ahmed", "fatima", "wei", "yuki", "priya", "arjun",
-          "sofia", "mateo", "chloe", "olivia", "liam", "ava", "lucas", "nora")
-_LAST = ("smith", "johnson", "williams", "brown", "jones", "garcia", "miller", "davis", "rodriguez", "martinez",
-         "hernandez", "lopez", "gonzalez", "wilson", "anderson", "thomas", "taylor", "moore", "jackson", "martin",
-         "lee", "perez", "thompson", "white", "harris", "sanchez", "clark", "ramirez", "lewis", "robinson",
-         "mueller", "schmidt", "schneider", "fischer", "weber", "dubois", "moreau", "rossi", "tanaka", "kumar")
+_FIRST = (
+    "james", "mary", "robert", "patricia", "john", "jennifer", "michael", "linda", "david", "elizabeth",
+    "william", "barbara", "richard", "susan", "joseph", "jessica", "thomas", "sarah", "charles", "karen",
+    "lukas", "emma", "noah", "mia", "elias", "hannah", "ahmed", "fatima", "wei", "yuki", "priya",
+    "arjun", "sofia", "mateo", "chloe", "olivia", "liam", "ava", "lucas", "nora",
+)
+_LAST = (
+    "smith", "johnson", "williams", "brown", "jones", "garcia", "miller", "davis", "rodriguez",
+    "martinez", "hernandez", "lopez", "gonzalez", "wilson", "anderson", "thomas", "taylor", "moore",
+    "jackson", "martin", "lee", "perez", "thompson", "white", "harris", "sanchez", "clark", "ramirez",
+    "lewis", "robinson", "mueller", "schmidt", "schneider", "fischer", "weber", "dubois", "moreau",
+    "rossi", "tanaka", "kumar",
+)
 _DOMAIN_SID = "S-1-5-21-1004336348-1177238915-682003330"
 
 _SERVICE_ACCOUNTS = {

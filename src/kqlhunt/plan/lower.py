@@ -368,6 +368,8 @@ def _expand_search(e: B.BExpr, columns: list[B.Column], span: Span) -> B.BExpr:
             raise unsupported("wildcards in `search` terms", e.span)
         tests: list[B.BExpr] = []
         for c in columns:
+            if not _can_hold_term(c.type, str(term.value)):
+                continue
             col: B.BExpr = _col(c, span)
             if c.type != STRING:
                 col = B.BCall(STRING, span, "tostring", (col,))
@@ -381,6 +383,18 @@ def _expand_search(e: B.BExpr, columns: list[B.Column], span: Span) -> B.BExpr:
     if isinstance(e, B.BCall):
         return B.BCall(e.type, e.span, e.fn, tuple(_expand_search(a, columns, span) for a in e.args))
     return e
+
+
+def _can_hold_term(t: KType, term: str) -> bool:
+    """Whether Kusto's text of a `t` value could contain `term` as a whole term. Numbers, datetimes and
+    timespans print as digits with separators (`2024-01-01T10:00:00Z`, `1.5`, `00:05:00`): their terms
+    always contain a digit, so a term without digits never matches them — skipping them saves turning
+    every such value into text."""
+    if t.name in ("string", "guid", "dynamic"):
+        return True
+    if t.name == "bool":
+        return term.lower() in ("true", "false")
+    return any(ch.isdigit() for ch in term)
 
 
 def lower(rel: B.BRel) -> Plan:

@@ -185,8 +185,11 @@ def parse_kql_rule(text: str, origin: str = "<kql>", default_id: str = "query") 
         if key in ("tactic", "tactics"):
             tactics = tuple(t.strip() for t in value.split(",") if t.strip())
     urls: list[str] = []
-    for line in header:
-        urls.extend(u.rstrip(".") for u in _URL.findall(line) if u.rstrip(".") not in urls)
+    # Links on an author line usually point at the person; links elsewhere (post, walkthrough) at the source.
+    for line in sorted(header, key=lambda h: h.lower().startswith("author")):
+        for url in (u.rstrip(".") for u in _URL.findall(line)):
+            if url not in urls:
+                urls.append(url)
     schema = fields.get("schema", "auto").lower()
     tables = tuple(t.strip() for t in fields["tables"].split(",") if t.strip()) if "tables" in fields \
         else infer_tables(text, schema if schema in ("defender", "sentinel") else "auto")

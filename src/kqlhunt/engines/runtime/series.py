@@ -273,7 +273,7 @@ def _stats_and_sum(values: Sequence[Any], ignore_nonfinite: bool) -> tuple[Serie
 
 
 def series_stats(values: Sequence[Any] | None, ignore_nonfinite: bool = False) -> SeriesStats:
-    """Kusto ``series_stats()``: (min, min_idx, max, max_idx, avg, stdev, variance) — sample stdev/variance."""
+    """Kusto ``series_stats()``: (min, min_idx, max, max_idx, avg, stdev, variance), sample stdev/variance."""
     if values is None:
         return _NO_STATS
     return _stats_and_sum(values, ignore_nonfinite)[0]
