@@ -49,32 +49,6 @@ def _normalise_now(now: datetime | str | None) -> datetime:
     return now
 
 
-def tables_read(rel: B.BRel) -> list[str]:
-    """Names of the tables a bound query scans, in first-seen order."""
-    seen: list[str] = []
-    visited: set[int] = set()
-
-    def walk(node: object) -> None:
-        if isinstance(node, B.BRel):
-            if id(node) in visited:
-                return
-            visited.add(id(node))
-            if isinstance(node, B.BTable) and node.name not in seen:
-                seen.append(node.name)
-        if isinstance(node, B.BScalarSubquery):
-            walk(node.rel)
-        if isinstance(node, tuple | list):
-            for x in node:
-                walk(x)
-            return
-        if hasattr(node, "__dataclass_fields__"):
-            for f in node.__dataclass_fields__:
-                walk(getattr(node, f))
-
-    walk(rel)
-    return seen
-
-
 def compile_query(kql: str, catalog: Catalog, now: datetime) -> CompiledQuery:
     try:
         script = parse(kql)
@@ -83,7 +57,7 @@ def compile_query(kql: str, catalog: Catalog, now: datetime) -> CompiledQuery:
         compiled = compile_plan(plan, now)
     except KqlError as exc:
         raise exc.with_source(kql) from None
-    return CompiledQuery(kql, bound, plan, compiled.sql, tables_read(bound.rel))
+    return CompiledQuery(kql, bound, plan, compiled.sql, list(bound.tables))
 
 
 def compile(kql: str, *, schemas: Mapping[str, list[tuple[str, str]]] | None = None, schema: str = "auto",

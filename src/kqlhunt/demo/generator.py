@@ -29,7 +29,7 @@ from kqlhunt.demo.model import TableModel, allocate
 from kqlhunt.demo.plants import HOUR, SECOND, Burst, plant_bursts
 from kqlhunt.demo.schema import BATCH_SCHEMA, SCHEMA, TABLE, TEXT_COLUMNS
 
-BATCH_ROWS = 500_000
+BATCH_ROWS = 250_000
 MIN_BACKGROUND_ROWS = 1_000
 DEFAULT_NOW = datetime(2025, 3, 14, 12, 0, 0, tzinfo=UTC)
 

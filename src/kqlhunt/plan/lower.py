@@ -398,7 +398,9 @@ def _can_hold_term(t: KType, term: str) -> bool:
 
 
 def lower(rel: B.BRel) -> Plan:
-    return Lowerer().plan(rel)
+    from kqlhunt.plan.prune import prune
+
+    return prune(Lowerer().plan(rel))
 
 
 __all__ = ["lower", "PScalar", "ORD", "ROWID", "IDX", "KType"]

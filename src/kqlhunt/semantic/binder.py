@@ -46,6 +46,7 @@ class Binder:
     parameters: dict[str, B.BLit] = field(default_factory=dict)
     lets: dict[str, B.BRel] = field(default_factory=dict)
     render: str | None = None
+    tables: list[str] = field(default_factory=list)  # tables the query reads, in first-seen order
 
     def __post_init__(self) -> None:
         self.scalars = ScalarBinder(self)
@@ -66,7 +67,7 @@ class Binder:
         if result is None:
             raise error("KH201", "the query has no tabular expression to run (only `let` statements)",
                         script.statements[-1].span)
-        return B.BoundQuery(result, dict(self.parameters), dict(self.lets), self.render)
+        return B.BoundQuery(result, dict(self.parameters), dict(self.lets), self.render, list(self.tables))
 
     def bind_let(self, st: A.Let, scope: Scope) -> None:
         value = st.value
@@ -130,6 +131,8 @@ class Binder:
                 if schema is None:
                     raise error("KH203", f"unknown table `{name}`", span,
                                 *did_you_mean(name, self.catalog.names() + scope.names()))
+                if name not in self.tables:
+                    self.tables.append(name)
                 return B.BTable(schema, span, name)
             case A.Call(name="materialize", args=args, span=span):
                 if len(args) != 1:

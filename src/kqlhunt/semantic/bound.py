@@ -266,3 +266,4 @@ class BoundQuery:
     parameters: dict[str, BLit] = field(default_factory=dict)
     lets: dict[str, BRel] = field(default_factory=dict)
     render: str | None = None
+    tables: list[str] = field(default_factory=list)

@@ -13,12 +13,25 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
 
 from kqlhunt.diagnostics import unsupported
 from kqlhunt.plan import nodes as P
 from kqlhunt.semantic import bound as B
 from kqlhunt.semantic.types import KType
-from kqlhunt.sql.expressions import ExprCompiler, case, cast, col, fn, lam, null, number, string, try_cast
+from kqlhunt.sql.expressions import (
+    ExprCompiler,
+    alias,
+    case,
+    cast,
+    col,
+    fn,
+    lam,
+    null,
+    number,
+    string,
+    try_cast,
+)
 from kqlhunt.sql.functions import to_json
 from kqlhunt.sql.types import physical
 
@@ -55,20 +68,22 @@ class SqlCompiler:
             order = root.keys
             root = root.input
         name = self.node(root)
-        select = exp.select(*[self.output_column(c) for c in plan.root.columns]).from_(_table(name))
+        select = _select(*[self.output_column(c) for c in plan.root.columns]).from_(_table(name), copy=False)
         if order:
             ec = ExprCompiler(self)
-            select = select.order_by(*[ec.ordered(s) for s in order])
+            select = select.order_by(*[ec.ordered(s) for s in order], copy=False)
         with_ = exp.With(expressions=self.ctes) if self.ctes else None
         if with_ is not None:
             select.set("with_" if "with_" in exp.Select.arg_types else "with", with_)
-        return CompiledSql(select.sql(dialect=self.dialect, pretty=True), select, plan.root.columns)
+        # generate without sqlglot's defensive copy of the whole tree (it is ours and fresh)
+        sql = Dialect.get_or_raise(self.dialect).generate(select, copy=False)
+        return CompiledSql(sql, select, plan.root.columns)
 
     def output_column(self, c: B.Column) -> exp.Expression:
         e: exp.Expression = col(c.name)
         if c.type.name == "dynamic":
             e = fn("kh_json_text", to_json(ExprCompiler(self), c.type, e))
-        return exp.alias_(e, c.name, quoted=True)
+        return alias(e, c.name)
 
     # ------------------------------------------------------------ nodes
 
@@ -88,19 +103,19 @@ class SqlCompiler:
     def render(self, node: P.PNode) -> exp.Expression:
         match node:
             case P.PScan(table=table):
-                cols = [exp.alias_(col(c.name), c.name, quoted=True) for c in node.columns]
-                return exp.select(*cols).from_(_table(table_view(table)))
+                cols = [alias(col(c.name), c.name) for c in node.columns]
+                return _select(*cols).from_(_table(table_view(table)), copy=False)
             case P.PValues():
                 return self.values(node)
             case P.PRange():
                 return self.range(node)
             case P.PFilter(input=inp, predicate=pred):
                 src = self.node(inp)
-                return exp.select(exp.Star()).from_(_table(src)).where(ExprCompiler(self).compile(pred))
+                return _select(exp.Star()).from_(_table(src), copy=False).where(ExprCompiler(self).compile(pred), copy=False)
             case P.PProject(input=inp, items=items):
                 src = self.node(inp)
                 ec = ExprCompiler(self)
-                return exp.select(*[self.item(ec, n, x) for n, x in items]).from_(_table(src))
+                return _select(*[self.item(ec, n, x) for n, x in items]).from_(_table(src), copy=False)
             case P.PAggregate():
                 return self.aggregate(node)
             case P.PJoin():
@@ -113,35 +128,35 @@ class SqlCompiler:
                 src = self.node(inp)
                 ec = ExprCompiler(self)
                 cols = [col(c.name) for c in node.all_columns]
-                return exp.select(*cols).from_(_table(src)).order_by(*[ec.ordered(k) for k in keys])
+                return _select(*cols).from_(_table(src), copy=False).order_by(*[ec.ordered(k) for k in keys], copy=False)
             case P.PLimit(input=inp, count=count, partition=partition, order=order):
                 src = self.node(inp)
                 ec = ExprCompiler(self)
                 if partition:
                     window = P.PWindow(KType("long"), node.span, "row_number", (), partition, order)
                     cond = exp.LTE(this=ec.compile(window), expression=number(count))
-                    return exp.select(exp.Star()).from_(_table(src)).qualify(cond)
-                q = exp.select(exp.Star()).from_(_table(src))
+                    return _select(exp.Star()).from_(_table(src), copy=False).qualify(cond, copy=False)
+                q = _select(exp.Star()).from_(_table(src), copy=False)
                 if order:
-                    q = q.order_by(*[ec.ordered(k) for k in order])
-                return q.limit(count)
+                    q = q.order_by(*[ec.ordered(k) for k in order], copy=False)
+                return q.limit(count, copy=False)
             case P.PDistinct(input=inp):
                 src = self.node(inp)
-                return exp.select(exp.Star()).distinct().from_(_table(src))
+                return _select(exp.Star()).distinct(copy=False).from_(_table(src), copy=False)
             case P.PUnion(inputs=inputs):
                 parts = []
                 for inp, items in inputs:
                     src = self.node(inp)
                     ec = ExprCompiler(self)
-                    parts.append(exp.select(*[exp.alias_(ec.compile(x), n, quoted=True) for n, x in items])
-                                 .from_(_table(src)))
+                    parts.append(_select(*[alias(ec.compile(x), n) for n, x in items])
+                                 .from_(_table(src), copy=False))
                 out: exp.Expression = parts[0]
                 for p in parts[1:]:
                     out = exp.Union(this=out, expression=p, distinct=False)
                 return out
             case P.PShared(input=inp):
                 src = self.node(inp)
-                return exp.select(exp.Star()).from_(_table(src))
+                return _select(exp.Star()).from_(_table(src), copy=False)
         raise unsupported(f"the plan step {type(node).__name__}", node.span)
 
     def item(self, ec: ExprCompiler, name: str, x: B.BExpr) -> exp.Expression:
@@ -149,14 +164,14 @@ class SqlCompiler:
         sql = ec.compile(x)
         if x.type.name == "string" and not isinstance(x, B.BCol | B.BLit):
             sql = exp.Coalesce(this=sql, expressions=[string("")])
-        return exp.alias_(sql, name, quoted=True)
+        return alias(sql, name)
 
     def values(self, node: P.PValues) -> exp.Expression:
         cols = node.all_columns
         ec = ExprCompiler(self)
         if not node.rows:
-            items = [exp.alias_(cast(null(), physical(c.type)), c.name, quoted=True) for c in cols]
-            return exp.select(*items).where(exp.false())
+            items = [alias(cast(null(), physical(c.type)), c.name) for c in cols]
+            return _select(*items).where(exp.false(), copy=False)
         selects = []
         for row in node.rows:
             items = []
@@ -164,12 +179,12 @@ class SqlCompiler:
                 sql = ec.compile(v)
                 if v.type != c.type and not (isinstance(v, B.BLit) and v.value is None):
                     sql = cast(sql, physical(c.type)) if c.type.name != "dynamic" else to_json(ec, v.type, sql)
-                items.append(exp.alias_(sql, c.name, quoted=True))
-            selects.append(exp.select(*items))
+                items.append(alias(sql, c.name))
+            selects.append(_select(*items))
         out: exp.Expression = selects[0]
         for s in selects[1:]:
             out = exp.Union(this=out, expression=s, distinct=False)
-        return exp.select(exp.Star()).from_(exp.Subquery(this=out, alias=exp.TableAlias(
+        return _select(exp.Star()).from_(exp.Subquery(this=out, alias=exp.TableAlias(
             this=exp.to_identifier("v"))))
 
     def range(self, node: P.PRange) -> exp.Expression:
@@ -187,17 +202,17 @@ class SqlCompiler:
             raise unsupported("`range` over real numbers", node.span)
         alias = exp.TableAlias(this=exp.to_identifier("r"), columns=[exp.to_identifier(c.name, quoted=True)])
         source = exp.Table(this=series, alias=alias)
-        return exp.select(exp.alias_(col(c.name), c.name, quoted=True)).from_(source)
+        return _select(alias(col(c.name), c.name)).from_(source, copy=False)
 
     def aggregate(self, node: P.PAggregate) -> exp.Expression:
         src = self.node(node.input)
         ec = ExprCompiler(self)
         keys = [ec.compile(x) for _, x in node.keys]
-        items = [exp.alias_(k, n, quoted=True) for (n, _), k in zip(node.keys, keys, strict=True)]
+        items = [alias(k, n) for (n, _), k in zip(node.keys, keys, strict=True)]
         items += [self.item(ec, n, x) for n, x in node.aggregates]
-        q = exp.select(*items).from_(_table(src))
+        q = _select(*items).from_(_table(src), copy=False)
         if keys:
-            q = q.group_by(*[exp.Literal.number(i + 1) for i in range(len(keys))])
+            q = q.group_by(*[exp.Literal.number(i + 1) for i in range(len(keys))], copy=False)
         return q
 
     def join(self, node: P.PJoin) -> exp.Expression:
@@ -207,7 +222,7 @@ class SqlCompiler:
             ec = ExprCompiler(self)
             order = exp.Order(expressions=[ec.ordered(s) for s in node.dedupe_order]) if node.dedupe_order else None
             window = exp.Window(this=fn("row_number"), partition_by=keys, order=order)
-            dedup = exp.select(exp.Star()).from_(_table(left)).qualify(exp.EQ(this=window, expression=number(1)))
+            dedup = _select(exp.Star()).from_(_table(left), copy=False).qualify(exp.EQ(this=window, expression=number(1)), copy=False)
             left = self._cte_for(dedup, "join_innerunique_left")
         cond: exp.Expression | None = None
         for lk, rk in node.keys:
@@ -221,17 +236,17 @@ class SqlCompiler:
             e: exp.Expression = col(source, side)
             if name in null_strings:
                 e = exp.Coalesce(this=e, expressions=[string("")])
-            return exp.alias_(e, name, quoted=True)
+            return alias(e, name)
 
         if node.kind in ("semi", "anti"):
             items = [out(c.name, "l", c.name) for c in node.left.columns]
             kind_sql = "SEMI" if node.kind == "semi" else "ANTI"
-            return exp.select(*items).from_(lt).join(rt, on=cond, join_type=kind_sql)
+            return _select(*items).from_(lt, copy=False).join(rt, on=cond, join_type=kind_sql, copy=False)
         right_cols = dict(node.right_names)
         items = [out(c.name, "l", c.name) for c in node.left.columns]
         items += [out(right_cols[c.name], "r", c.name) for c in node.right.columns if c.name in right_cols]
         side = {"inner": "INNER", "left": "LEFT", "right": "RIGHT", "full": "FULL"}[node.kind]
-        return exp.select(*items).from_(lt).join(rt, on=cond, join_type=side)
+        return _select(*items).from_(lt, copy=False).join(rt, on=cond, join_type=side, copy=False)
 
     def _cte_for(self, query: exp.Expression, label: str) -> str:
         name = f"s{len(self.ctes) + 1:02d}_{_slug(label)}"
@@ -248,34 +263,34 @@ class SqlCompiler:
             cond = exp.And(this=cond, expression=exp.EQ(this=col(s, "l"), expression=col(lk, "r")))
         lt = exp.Table(this=exp.to_identifier(left, quoted=True), alias=exp.TableAlias(this=exp.to_identifier("l")))
         rt = exp.Table(this=exp.to_identifier(right, quoted=True), alias=exp.TableAlias(this=exp.to_identifier("r")))
-        items = [exp.alias_(col(c.name, "l"), c.name, quoted=True) for c in node.input.columns]
+        items = [alias(col(c.name, "l"), c.name) for c in node.input.columns]
         names = dict(node.right_names)
         for c in node.lookup.columns:
             e: exp.Expression = col(c.name, "r")
             if c.type.name == "string" and node.return_unmatched:
                 e = exp.Coalesce(this=e, expressions=[string("")])
-            items.append(exp.alias_(e, names[c.name], quoted=True))
-        return exp.select(*items).from_(lt).join(rt, on=cond, join_type="LEFT" if node.return_unmatched else "INNER")
+            items.append(alias(e, names[c.name]))
+        return _select(*items).from_(lt, copy=False).join(rt, on=cond, join_type="LEFT" if node.return_unmatched else "INNER", copy=False)
 
     def unnest(self, node: P.PUnnest) -> exp.Expression:
         src = self.node(node.input)
         ec = ExprCompiler(self)
-        inner_items: list[exp.Expression] = [exp.alias_(ec.compile(x), n, quoted=True) for n, x in node.keep]
+        inner_items: list[exp.Expression] = [alias(ec.compile(x), n) for n, x in node.keep]
         outer_items: list[exp.Expression] = [col(n) for n, _ in node.keep]
         lists: list[exp.Expression] = []
         for i, (name, arr, elem) in enumerate(node.items):
             lst = self.array_as_list(ec.compile(arr), arr.type, node.bag_mode)
             lists.append(lst)
             tmp = f"__u{i}"
-            inner_items.append(exp.alias_(fn("unnest", lst), tmp, quoted=True))
-            outer_items.append(exp.alias_(self.convert_element(col(tmp), arr.type, elem), name, quoted=True))
+            inner_items.append(alias(fn("unnest", lst), tmp))
+            outer_items.append(alias(self.convert_element(col(tmp), arr.type, elem), name))
         if node.index:
             longest = lists[0] if len(lists) == 1 else fn("greatest", *[fn("len", x) for x in lists])
             length = fn("len", longest) if len(lists) == 1 else longest
-            inner_items.append(exp.alias_(fn("unnest", fn("range", cast(length, "BIGINT"))), "__uidx", quoted=True))
-            outer_items.append(exp.alias_(col("__uidx"), node.index, quoted=True))
-        inner = exp.select(*inner_items).from_(_table(src))
-        return exp.select(*outer_items).from_(exp.Subquery(this=inner, alias=exp.TableAlias(
+            inner_items.append(alias(fn("unnest", fn("range", cast(length, "BIGINT"))), "__uidx"))
+            outer_items.append(alias(col("__uidx"), node.index))
+        inner = _select(*inner_items).from_(_table(src), copy=False)
+        return _select(*outer_items).from_(exp.Subquery(this=inner, alias=exp.TableAlias(
             this=exp.to_identifier("u"))))
 
     def array_as_list(self, sql: exp.Expression, t: KType, bag_mode: str) -> exp.Expression:
@@ -313,6 +328,11 @@ class SqlCompiler:
         if target.name in ("int", "long"):
             return try_cast(try_cast(text, "DOUBLE"), physical(target))
         return try_cast(text, physical(target))
+
+
+def _select(*items: exp.Expression) -> exp.Select:
+    # sqlglot's builders copy their arguments by default; the trees here are fresh, so skip the copies
+    return exp.Select().select(*items, copy=False)
 
 
 def _table(name: str) -> exp.Table:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from functools import lru_cache
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -25,8 +26,28 @@ if TYPE_CHECKING:
     from kqlhunt.sql.compile import SqlCompiler
 
 
+def ident(name: str) -> exp.Identifier:
+    return exp.Identifier(this=name, quoted=True)
+
+
 def col(name: str, table: str | None = None) -> exp.Column:
-    return exp.column(name, table=table, quoted=True)
+    # built directly: exp.column() parses and copies, and compiling a query makes thousands of these
+    if table is None:
+        return exp.Column(this=ident(name))
+    return exp.Column(this=ident(name), table=exp.Identifier(this=table, quoted=False))
+
+
+def alias(e: exp.Expression, name: str) -> exp.Alias:
+    return exp.Alias(this=e, alias=ident(name))
+
+
+@lru_cache(maxsize=256)
+def _type(t: str) -> exp.DataType:
+    return exp.DataType.build(t, dialect="duckdb")
+
+
+def dtype(t: str) -> exp.DataType:
+    return _type(t).copy()
 
 
 def fn(name: str, *args: exp.Expression) -> exp.Expression:
@@ -47,11 +68,11 @@ def number(value: int | float) -> exp.Expression:
 
 
 def cast(e: exp.Expression, t: str) -> exp.Expression:
-    return exp.Cast(this=e, to=exp.DataType.build(t, dialect="duckdb"))
+    return exp.Cast(this=e, to=dtype(t))
 
 
 def try_cast(e: exp.Expression, t: str) -> exp.Expression:
-    return exp.TryCast(this=e, to=exp.DataType.build(t, dialect="duckdb"))
+    return exp.TryCast(this=e, to=dtype(t))
 
 
 def paren(e: exp.Expression) -> exp.Expression:
@@ -61,9 +82,9 @@ def paren(e: exp.Expression) -> exp.Expression:
 def case(*whens: tuple[exp.Expression, exp.Expression], default: exp.Expression | None = None) -> exp.Expression:
     c = exp.Case()
     for cond, value in whens:
-        c = c.when(cond, value)
+        c = c.when(cond, value, copy=False)
     if default is not None:
-        c = c.else_(default)
+        c = c.else_(default, copy=False)
     return c
 
 
@@ -131,7 +152,7 @@ class ExprCompiler:
             case PScalar(node=node):
                 cte = self.owner.node(node)
                 first = node.columns[0].name
-                sub = exp.select(col(first)).from_(exp.to_identifier(cte, quoted=True)).limit(1)
+                sub = exp.select(col(first)).from_(exp.to_identifier(cte, quoted=True), copy=False).limit(1, copy=False)
                 return exp.Subquery(this=sub)
             case B.BCall(fn=name):
                 lowering = functions.LOWERINGS.get(name)

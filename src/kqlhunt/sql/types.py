@@ -25,4 +25,6 @@ def physical(t: KType) -> str:
 
 
 def data_type(t: KType) -> exp.DataType:
-    return exp.DataType.build(physical(t), dialect="duckdb")
+    from kqlhunt.sql.expressions import dtype
+
+    return dtype(physical(t))

@@ -8,6 +8,7 @@ as `1.5h`. Hyphenated operator names (`project-away`, `mv-apply`) become one ide
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import Enum
 
@@ -75,6 +76,11 @@ _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", "'": "'", '"': '"', "0"
 
 MAX_QUERY_CHARS = 2_000_000
 
+# Hot paths as regular expressions: the lexer runs on every query and rule, so it should cost little.
+_SKIP = re.compile(r"(?:\s|\ufeff|//[^\n]*)+")
+_IDENT = re.compile(r"[^\W\d]\w*|\$\w*")
+_PUNCT = re.compile("|".join(re.escape(p) for p in PUNCTUATION))
+
 
 def _digit(ch: str) -> bool:
     return "0" <= ch <= "9"
@@ -123,14 +129,12 @@ class Lexer:
             elif _is_ident_start(ch):
                 self._identifier()
             else:
-                for p in PUNCTUATION:
-                    if text.startswith(p, self.pos):
-                        self.pos += len(p)
-                        self.tokens.append(Token(T.PUNCT, p, Span(start, self.pos)))
-                        break
-                else:
+                m = _PUNCT.match(text, self.pos)
+                if m is None:
                     what = repr(ch) if ch.isprintable() else f"U+{ord(ch):04X}"
                     raise self.fail(f"unexpected character {what}", start)
+                self.pos = m.end()
+                self.tokens.append(Token(T.PUNCT, m.group(), Span(start, self.pos)))
 
     def _peek(self, k: int) -> str:
         i = self.pos + k
@@ -143,16 +147,9 @@ class Lexer:
         return t.kind is not T.PUNCT or t.text in (")", "]")
 
     def _skip_space_and_comments(self) -> None:
-        text, n = self.text, len(self.text)
-        while self.pos < n:
-            ch = text[self.pos]
-            if ch.isspace() or ch == "\ufeff":
-                self.pos += 1
-            elif text.startswith("//", self.pos):
-                end = text.find("\n", self.pos)
-                self.pos = n if end < 0 else end + 1
-            else:
-                return
+        m = _SKIP.match(self.text, self.pos)
+        if m:
+            self.pos = m.end()
 
     def _string(self) -> None:
         text, start = self.text, self.pos
@@ -240,9 +237,8 @@ class Lexer:
 
     def _identifier(self) -> None:
         text, start, n = self.text, self.pos, len(self.text)
-        self.pos += 1
-        while self.pos < n and _is_ident_char(text[self.pos]):
-            self.pos += 1
+        m = _IDENT.match(text, self.pos)
+        self.pos = m.end() if m else self.pos + 1
         # project-away & co: glue the hyphenated operator names into one token.
         while self.pos < n and text[self.pos] == "-":
             j = self.pos + 1
