@@ -200,8 +200,8 @@ class SqlCompiler:
         series = exp.Anonymous(this="generate_series", expressions=[start, stop, step])
         if c.type.name == "real":
             raise unsupported("`range` over real numbers", node.span)
-        alias = exp.TableAlias(this=exp.to_identifier("r"), columns=[exp.to_identifier(c.name, quoted=True)])
-        source = exp.Table(this=series, alias=alias)
+        table_alias = exp.TableAlias(this=exp.to_identifier("r"), columns=[exp.to_identifier(c.name, quoted=True)])
+        source = exp.Table(this=series, alias=table_alias)
         return _select(alias(col(c.name), c.name)).from_(source, copy=False)
 
     def aggregate(self, node: P.PAggregate) -> exp.Expression:
