@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -170,18 +171,28 @@ def hunt_command(
         usage_error("give --lake DIR or at least one --table NAME=PATH", "--lake / --table")
     if output is not None and output.exists() and not output.is_dir():
         usage_error(f"{output} exists and is not a directory", "--output")
-    pinned = parse_now(now)
-    from datetime import UTC, datetime
-
-    pinned = pinned or datetime.now(UTC)
+    pinned = parse_now(now) or datetime.now(UTC)  # taken once: every rule sees the same instant
     results = hunt_with_progress(selected, lake=lake, tables=tables, now=pinned, output_dir=output,
                                  result_format=result_format.value, stop_on_error=fail_fast)
-    report(results, fmt, now=pinned, lake=lake, show=show, output=output)
+    print_report(results, fmt, now=pinned, lake=lake, show=show, output=output)
+    if now is None and lake is not None:
+        _hint_demo_clock(lake)
     finish(results)
 
 
-def report(results: list[RuleResult], fmt: SummaryFormat, *, now, lake: Path | None, show: int,
-           output: Path | None) -> None:
+def _hint_demo_clock(lake: Path) -> None:
+    """A demo lake's events end at the generator's clock; hunting it at today's date finds little."""
+    try:
+        made = json.loads((lake / DEMO_MARKER).read_text("utf-8"))
+    except (OSError, ValueError):
+        return
+    if isinstance(made, dict) and isinstance(made.get("now"), str):
+        echo_err(f"hint: {lake} is a demo lake whose events end at {made['now']}; "
+                 f"add --now {made['now']} to hunt it as of that time")
+
+
+def print_report(results: list[RuleResult], fmt: SummaryFormat, *, now: datetime, lake: Path | None,
+                 show: int, output: Path | None) -> None:
     doc = summary(results, now=now, lake=lake)
     if output is not None:
         write_summary(results, output / "summary.json", now=now, lake=lake)
@@ -204,6 +215,7 @@ def report(results: list[RuleResult], fmt: SummaryFormat, *, now, lake: Path | N
 # ------------------------------------------------------------------------------------------------ demo
 
 _SEED_OF_RULE = re.compile(r"^seed(\d{3})")
+DEMO_MARKER = ".kqlhunt-demo"  # written into a lake the demo generated
 
 
 def demo_command(
@@ -211,18 +223,27 @@ def demo_command(
     lake: Annotated[Path, typer.Option(help="Where to write the demo lake.")] = Path("demo-lake"),
     seed: Annotated[int, typer.Option(help="Random seed of the generator.")] = 7,
     show: Annotated[int, typer.Option(min=0, help="Rows of each rule's findings to print.")] = 5,
+    force: Annotated[bool, typer.Option("--force", help="Write into a non-empty --lake that an earlier "
+                                        "demo did not create (its DeviceNetworkEvents files are replaced).")
+                     ] = False,
 ) -> None:
     """Generate demo telemetry with planted attacker activity, then run the built-in rules on it."""
     from kqlhunt.demo import PLANTED, generate_lake
 
     if lake.exists() and not lake.is_dir():
         usage_error(f"{lake} exists and is not a directory", "--lake")
+    # The generator replaces <lake>/DeviceNetworkEvents: never do that to a real lake by accident.
+    if lake.is_dir() and any(lake.iterdir()) and not (lake / DEMO_MARKER).exists() and not force:
+        usage_error(f"{lake} is not empty and was not made by `kqlhunt demo`; pick another --lake "
+                    "or pass --force", "--lake")
     console = stdout_console()
     console.print(Text(f"Generating {rows:,} rows of DeviceNetworkEvents (seed {seed}) into {lake}/ ..."))
     try:
         generated = _with_spinner("generating telemetry", lambda: generate_lake(lake, rows, seed=seed))
     except ValueError as exc:  # e.g. too few rows for the planted activity
         usage_error(str(exc), "--rows")
+    (lake / DEMO_MARKER).write_text(json.dumps({"rows": generated.rows, "seed": seed,
+                                                "now": f"{generated.now:%Y-%m-%dT%H:%M:%SZ}"}) + "\n", "utf-8")
     console.print(Text(f"  {generated.rows:,} rows ({generated.planted_rows:,} planted) from {generated.devices} "
                        f"devices, {generated.start:%Y-%m-%d %H:%M} to {generated.now:%Y-%m-%d %H:%M} UTC, "
                        f"in {generated.seconds:.1f} s"))
@@ -231,7 +252,7 @@ def demo_command(
     rules = load_rules(None)
     now = generated.now  # the generator's clock (DEFAULT_NOW): the planted activity is relative to it
     results = hunt_with_progress(rules, lake=lake, now=now)
-    report(results, SummaryFormat.table, now=now, lake=lake, show=0, output=None)
+    print_report(results, SummaryFormat.table, now=now, lake=lake, show=0, output=None)
     for r in results:
         if not r.ok:
             continue

@@ -118,11 +118,9 @@ def run_command(
 
     from kqlhunt.api import run
     from kqlhunt.diagnostics import KqlError
-    from kqlhunt.hunt.runner import engine_stdout_silenced
 
     try:
-        with engine_stdout_silenced():
-            result, compiled = run(text, tables=tables, lake=lake, now=pinned, schema=schema.value)
+        result, compiled = run(text, tables=tables, lake=lake, now=pinned, schema=schema.value)
     except KqlError as exc:
         if out_format is OutputFormat.json:
             source = exc.source or text

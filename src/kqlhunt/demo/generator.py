@@ -12,13 +12,13 @@ names, order and Parquet types are those of `schema` (docs/CONVENTIONS.md, the 4
 
 from __future__ import annotations
 
-import contextlib
-import queue
-import threading
 import time
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +36,10 @@ DEFAULT_NOW = datetime(2025, 3, 14, 12, 0, 0, tzinfo=UTC)
 
 @dataclass(frozen=True)
 class GenerationSummary:
-    table_dir: Path | None
+    """What generate_lake wrote: the table directory and its files, row counts (background + planted),
+    fleet size, the covered window [start, now) in UTC, the seed and the wall time taken."""
+
+    table_dir: Path
     files: tuple[Path, ...]
     rows: int
     background_rows: int
@@ -104,23 +107,32 @@ class _Plan:
     slots_by_day: dict[date, list[tuple[int, int, int]]]
     planted_by_day: dict[date, list[Burst]]
 
-    def batches(self) -> Iterator[tuple[date, pa.RecordBatch]]:
-        """(day, batch) in time order: background batches of at most BATCH_ROWS rows, then the day's
-        plants."""
+    def tasks(self) -> Iterator[tuple[date, Callable[[], pa.RecordBatch]]]:
+        """(day, build) in time order, where build() makes one batch: background batches of at most
+        BATCH_ROWS rows, then the day's plants. Each build is independent (own RNG stream, known first
+        row), so builds may run concurrently and still give the same output."""
         row = 0
         for day, day_slots in self.slots_by_day.items():
             for k, piece in enumerate(_pieces(day_slots)):
-                rng = np.random.default_rng([self.seed, day.toordinal(), k, 0xBA7C4])
-                counts = [c for _, _, c in piece]
-                starts = np.repeat(np.array([s for s, _, _ in piece], np.int64), counts)
-                lengths = np.repeat(np.array([ln for _, ln, _ in piece], np.int64), counts)
-                ts = np.sort(starts + (rng.random(len(starts)) * lengths).astype(np.int64))
-                yield day, self.model.sample(rng, ts, row)
-                row += len(ts)
+                yield day, partial(self._background, day, k, piece, row)
+                row += sum(c for _, _, c in piece)
             if day in self.planted_by_day:
-                batch = self.model.planted(self.planted_by_day[day], row)
-                yield day, batch
-                row += batch.num_rows
+                bursts = self.planted_by_day[day]
+                yield day, partial(self.model.planted, bursts, row)
+                row += sum(len(b.times) for b in bursts)
+
+    def batches(self) -> Iterator[tuple[date, pa.RecordBatch]]:
+        for day, build in self.tasks():
+            yield day, build()
+
+    def _background(self, day: date, k: int, piece: list[tuple[int, int, int]], first_row: int
+                    ) -> pa.RecordBatch:
+        rng = np.random.default_rng([self.seed, day.toordinal(), k, 0xBA7C4])
+        counts = [c for _, _, c in piece]
+        starts = np.repeat(np.array([s for s, _, _ in piece], np.int64), counts)
+        lengths = np.repeat(np.array([ln for _, ln, _ in piece], np.int64), counts)
+        ts = np.sort(starts + (rng.random(len(starts)) * lengths).astype(np.int64))
+        return self.model.sample(rng, ts, first_row)
 
 
 def _pieces(day_slots: list[tuple[int, int, int]]) -> list[list[tuple[int, int, int]]]:
@@ -180,59 +192,55 @@ def generate_table(rows: int, *, seed: int = 7, now: datetime | None = None, day
 _DICTIONARY_COLUMNS = [*TEXT_COLUMNS, "InitiatingProcessFileSize", "InitiatingProcessSessionId", "RemotePort",
                        "IsInitiatingProcessRemoteSession"]
 _STATISTICS_COLUMNS = [f.name for f in SCHEMA if f.type != pa.string()]
-_QUEUE_DEPTH = 1  # batches generated ahead of the writer (bounds memory)
-
-
-def _produce(plan: _Plan, out: queue.Queue) -> None:
-    try:
-        for item in plan.batches():
-            out.put(item)
-        out.put(None)
-    except BaseException as exc:  # surfaced by the writer thread
-        out.put(exc)
+_WORKERS = 2  # batches built concurrently ahead of the writer (bounds memory: ~_WORKERS + 1 in flight)
 
 
 def generate_lake(lake: Path, rows: int, *, seed: int = 7, now: datetime | None = None,
                   days: int = 7) -> GenerationSummary:
     """Write `<lake>/DeviceNetworkEvents/date=YYYY-MM-DD/part-00000.parquet`, one file per UTC day, one row
-    group per batch. A producer thread generates the next batch while this one writes (numpy and the
-    Parquet writer both release the GIL). Existing files of the table are replaced."""
+    group per batch. Worker threads build the next batches while this one writes them in order (numpy and
+    the Parquet writer release the GIL for their heavy work). Existing files of the table are replaced."""
     t0 = time.perf_counter()
     table_dir = Path(lake) / TABLE
     if table_dir.exists():
         for old in table_dir.glob("date=*/part-*.parquet"):
             old.unlink()
     plan = _plan(rows, seed, now, days)
-    batches: queue.Queue = queue.Queue(maxsize=_QUEUE_DEPTH)
-    producer = threading.Thread(target=_produce, args=(plan, batches), daemon=True)
-    producer.start()
     files: list[Path] = []
     writer: pq.ParquetWriter | None = None
     current: date | None = None
-    try:
-        while (item := batches.get()) is not None:
-            if isinstance(item, BaseException):
-                raise item
-            day, batch = item
-            if day != current:
-                if writer is not None:
-                    writer.close()
-                path = table_dir / f"date={day.isoformat()}" / "part-00000.parquet"
-                path.parent.mkdir(parents=True, exist_ok=True)
-                # store_schema=False: readers see the Parquet logical types (string, timestamp[us]) rather
-                # than the in-flight dictionary encoding.
-                writer = pq.ParquetWriter(path, BATCH_SCHEMA, compression="snappy", store_schema=False,
-                                          use_dictionary=_DICTIONARY_COLUMNS,
-                                          write_statistics=_STATISTICS_COLUMNS)
-                files.append(path)
-                current = day
-            writer.write_batch(batch, row_group_size=batch.num_rows)
-    finally:
-        if writer is not None:
-            writer.close()
-        while producer.is_alive():  # unblock a producer stuck on a full queue after an error
-            with contextlib.suppress(queue.Empty):
-                batches.get(timeout=0.1)
+    tasks = plan.tasks()
+    with ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="kqlhunt-demo") as pool:
+        pending: deque[tuple[date, Future[pa.RecordBatch]]] = deque()
+
+        def refill() -> None:
+            while len(pending) < _WORKERS and (task := next(tasks, None)) is not None:
+                pending.append((task[0], pool.submit(task[1])))
+
+        try:
+            refill()
+            while pending:
+                day, future = pending.popleft()
+                batch = future.result()
+                refill()  # keep the workers busy while this batch is written
+                if day != current:
+                    if writer is not None:
+                        writer.close()
+                    path = table_dir / f"date={day.isoformat()}" / "part-00000.parquet"
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    # store_schema=False: readers see the Parquet logical types (string, timestamp[us])
+                    # rather than the in-flight dictionary encoding.
+                    writer = pq.ParquetWriter(path, BATCH_SCHEMA, compression="snappy", store_schema=False,
+                                              use_dictionary=_DICTIONARY_COLUMNS,
+                                              write_statistics=_STATISTICS_COLUMNS)
+                    files.append(path)
+                    current = day
+                writer.write_batch(batch, row_group_size=batch.num_rows)
+        finally:
+            if writer is not None:
+                writer.close()
+            for _, future in pending:
+                future.cancel()
     now_dt = _utc(now)
     return GenerationSummary(table_dir, tuple(files), plan.background_rows + plan.planted_rows,
                              plan.background_rows, plan.planted_rows, plan.model.n_dev,

@@ -19,7 +19,7 @@ import duckdb
 import pyarrow as pa
 from sqlglot import exp
 
-from kqlhunt.diagnostics import KqlError, error
+from kqlhunt.diagnostics import error
 from kqlhunt.engines.duckdb_runtime import install
 from kqlhunt.semantic.bound import Column, Schema
 from kqlhunt.semantic.catalog import Catalog, builtin_schema

@@ -65,6 +65,8 @@ def install(con: duckdb.DuckDBPyConnection, geo_mmdb: str | None = None) -> None
     import duckdb as _duckdb
 
     con.execute("SET TimeZone = 'UTC'")
+    # DuckDB draws a progress bar on the process's stdout for slow queries, even into pipes and files
+    con.execute("SET enable_progress_bar = false")
     # Kusto: integer division by zero is null, not an error
     con.execute("SET error_on_division_by_zero = false")
     for m in MACROS:
@@ -88,7 +90,7 @@ def _register_udfs(con: duckdb.DuckDBPyConnection, duckdb_mod: object, geo_mmdb:
         return series_outliers_arrow(arr)
 
     # duckdb 2.x names the type module `sqltypes`; 1.x called it `typing`
-    types = getattr(duckdb_mod, "sqltypes", None) or getattr(duckdb_mod, "typing")
+    types = getattr(duckdb_mod, "sqltypes", None) or duckdb_mod.typing
     con.create_function("kh_geo_info", geo, [types.VARCHAR], types.VARCHAR, type="arrow",
                         null_handling="special", side_effects=False)
     double_list = duckdb_mod.list_type(types.DOUBLE)  # type: ignore[attr-defined]

@@ -2,11 +2,10 @@
 
 from kqlhunt.hunt.runner import (
     RuleResult,
-    engine_stdout_silenced,
     run_rule,
     run_rules,
     summary,
     write_summary,
 )
 
-__all__ = ["RuleResult", "engine_stdout_silenced", "run_rule", "run_rules", "summary", "write_summary"]
+__all__ = ["RuleResult", "run_rule", "run_rules", "summary", "write_summary"]

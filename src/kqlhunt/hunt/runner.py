@@ -7,12 +7,9 @@ findings of the rest.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import sys
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -58,31 +55,6 @@ class RuleResult:
         return out
 
 
-@contextlib.contextmanager
-def engine_stdout_silenced() -> Iterator[None]:
-    """Send file descriptor 1 to the null device while the engine runs.
-
-    DuckDB draws its progress bar for queries slower than two seconds straight onto the process's standard
-    output, even when that is a pipe, which would corrupt `--format json/csv` output. The CLI keeps its own
-    output on Python's `sys.stdout` and writes nothing there while a query runs."""
-    fd = 1  # the C library's stdout, whatever Python's sys.stdout currently is
-    try:
-        saved = os.dup(fd)
-    except OSError:  # no standard output at all: nothing to protect
-        yield
-        return
-    with contextlib.suppress(Exception):
-        sys.stdout.flush()
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, fd)
-        yield
-    finally:
-        os.dup2(saved, fd)
-        os.close(saved)
-        os.close(devnull)
-
-
 def run_rule(rule: Rule, *, lake: str | Path | None = None, tables: Mapping[str, Any] | None = None,
              now: datetime | str | None = None, memory_limit: str | None = None,
              threads: int | None = None) -> RuleResult:
@@ -90,9 +62,8 @@ def run_rule(rule: Rule, *, lake: str | Path | None = None, tables: Mapping[str,
 
     start = time.perf_counter()
     try:
-        with engine_stdout_silenced():
-            table, compiled = run(rule.query, tables=tables, lake=lake, now=now, schema=rule.schema,
-                                  memory_limit=memory_limit, threads=threads)
+        table, compiled = run(rule.query, tables=tables, lake=lake, now=now, schema=rule.schema,
+                              memory_limit=memory_limit, threads=threads)
     except KqlError as exc:
         source = exc.source or rule.query
         return RuleResult(rule, "error", time.perf_counter() - start,

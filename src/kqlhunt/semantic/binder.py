@@ -227,10 +227,7 @@ class Binder:
                 raise unsupported("`search kind=case_sensitive`", opt.span)
         rels = [self.tabular(t, scope) for t in e.tables]
         labels = [_table_label(t) for t in e.tables]
-        if len(rels) == 1:
-            source = rels[0]
-        else:
-            source = self.union(rels, (), e.span, labels)
+        source = rels[0] if len(rels) == 1 else self.union(rels, (), e.span, labels)
         predicate = self.scalars.bind_search_predicate(e.predicate, source.schema, scope)
         schema = (B.Column("$table", STRING),) + tuple(c for c in source.schema if c.name != "$table")
         return B.BSearch(schema, e.span, source, predicate, tuple(labels))

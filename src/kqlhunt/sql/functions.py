@@ -379,7 +379,7 @@ def in_list(c: ExprCompiler, e: B.BCall, _: list[exp.Expression]) -> exp.Express
     if ci or left_e.type.name == "string":
         x = arg_string(c, left_e, x) if left_e.type.name != "dynamic" else x
         strs = []
-        for lit, sql in values:
+        for lit, _sql in values:
             if lit.type.name == "string":
                 strs.append(string(str(lit.value).lower() if ci else str(lit.value)))
             else:

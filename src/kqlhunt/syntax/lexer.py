@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from kqlhunt.diagnostics import KqlError, Span, error
 
 
-class T(str, Enum):
+class T(StrEnum):
     IDENT = "identifier"
     STRING = "string"
     LONG = "integer"
