@@ -98,7 +98,7 @@ class Binder:
                 if found is not None:
                     return isinstance(found, B.BRel)
                 return self.catalog.schema(name) is not None
-            case A.Call(name=name, args=args):
+            case A.Call(name=name):
                 if name in ("materialize", "view", "table", "cluster", "database"):
                     return True
                 found = scope.lookup(name)
