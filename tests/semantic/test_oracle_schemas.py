@@ -37,7 +37,13 @@ ENGINE_OVER_ORACLE = {
     "union_kind_inner_conflict": "Kusto.Language models union kind=inner as outer",
     "next_unserialized": "the engine requires serialized input for next(); Kusto.Language does not check",
     "next_unserialized_table": "the engine requires serialized input for next(); Kusto.Language does not check",
+    "extend_tuple_partial": "the series_stats docs: given fewer names, only those columns are produced; "
+                            "Kusto.Language lists all seven",
     "err_scalar_as_table": "a scalar let used as a table fails in the engine; Kusto.Language lets it pass",
+}
+# Queries Kusto.Language rejects but the engine runs (frozen real-engine results say so).
+ENGINE_ACCEPTS = {
+    "sum_count_star": "the engine accepts count(x) and counts every row (docs corpus summarize-operator-05, -08)",
 }
 # Oracle diagnostics that are known false alarms (the query runs in Defender).
 ORACLE_FALSE_ALARMS = {"KS134"}  # make_timespan with fractional seconds
@@ -100,7 +106,7 @@ def test_schemas_agree_with_the_oracle() -> None:
 def test_queries_the_oracle_rejects_are_rejected() -> None:
     accepted = []
     for case, answer in _cases():
-        if _oracle_ok(answer):
+        if _oracle_ok(answer) or case["id"] in ENGINE_ACCEPTS:
             continue
         try:
             _run(case)

@@ -415,9 +415,9 @@ class Binder:
                      names: list[str] | None = None) -> list[tuple[str, B.BExpr]]:
         call = item.expr
         assert isinstance(call, A.Call)
-        if len(call.args) != 1:
-            raise unsupported("series_stats() with an ignore_nonfinite argument", call.span)
-        arg = self.scalars.bind(call.args[0], schema, scope, serialized=ctx.serialized)
+        if not 1 <= len(call.args) <= 2:
+            raise error("KH252", "series_stats() takes a series and an optional ignore_nonfinite flag", call.span)
+        args = tuple(fold(self.scalars.bind(a, schema, scope, serialized=ctx.serialized)) for a in call.args)
         suffixes = F.SERIES_STATS_SUFFIXES
         if len(item.names) > len(suffixes):
             raise error("KH214", f"series_stats() returns {len(suffixes)} values; the tuple names "
@@ -428,9 +428,11 @@ class Binder:
         taken = list(names) if names is not None else [c.name for c in schema]
         out: list[tuple[str, B.BExpr]] = []
         for i, (s, t) in enumerate(suffixes):
+            if len(item.names) > 1 and i >= len(item.names):
+                break  # Kusto's docs: a tuple of fewer names produces only those columns
             name = item.names[i] if i < len(item.names) else unique_name(f"series_stats_{base}_{s}", taken)
             taken.append(name)
-            out.append((name, B.BCall(t, call.span, f"series_stats_{s}", (arg,))))
+            out.append((name, B.BCall(t, call.span, f"series_stats_{s}", args)))
         return out
 
     def project_item(self, item: A.Assignment, schema: B.Schema, scope: Scope, taken: list[str], ctx: _Ctx,

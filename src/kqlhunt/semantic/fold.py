@@ -26,10 +26,10 @@ def _int_div(a: int, b: int) -> int | None:
 
 
 def _int_mod(a: int, b: int) -> int | None:
+    """Kusto's modulo is never negative: 0 <= a % b < abs(b)."""
     if b == 0:
         return None
-    q = _int_div(a, b)
-    return a - b * q  # type: ignore[operator]
+    return a % abs(b)
 
 
 def _wrap(v: int) -> int:
@@ -64,7 +64,7 @@ def _arith(op: str, t: KType, a: object, b: object, at: KType, bt: KType) -> obj
                 return math.copysign(math.inf, a) if a else math.nan
             return a / b
         if op == "%":
-            return math.fmod(a, b) if b else math.nan
+            return math.fmod(math.fmod(a, b) + abs(b), abs(b)) if b else math.nan
         return {"+": a + b, "-": a - b, "*": a * b}[op]
     if t.name == "long":
         a, b = int(a), int(b)  # type: ignore[call-overload]

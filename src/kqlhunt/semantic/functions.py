@@ -225,7 +225,8 @@ def _strings(t: KType) -> TypeRule:
 scalar("strlen", 1, 1, _strings(LONG), "prefix:strlen")
 scalar("strcat", 1, 64, const(STRING))
 scalar("reverse", 1, 1, const(STRING))
-scalar("replace_regex", 3, 3, const(STRING), "none", "replace")
+scalar("replace_regex", 3, 3, const(STRING))  # replace_regex(text, regex, rewrite)
+scalar("replace", 3, 3, const(STRING))  # deprecated: replace(regex, rewrite, text)
 scalar("replace_string", 3, 3, const(STRING))
 scalar("substring", 2, 3, const(STRING))
 scalar("trim", 2, 2, const(STRING))
@@ -442,7 +443,7 @@ def _percentile(args: list[BExpr]) -> KType:
     return LONG if t.name == "int" else t
 
 
-aggregate("count", 0, 0, const(LONG), "count")
+aggregate("count", 0, 1, const(LONG), "count")
 aggregate("countif", 1, 1, const(LONG), "countif")
 aggregate("dcount", 1, 2, const(LONG), "dcount")
 aggregate("dcountif", 2, 3, const(LONG), "dcountif")

@@ -36,9 +36,9 @@ def compile_agg(c: ExprCompiler, name: str, args: tuple[B.BExpr, ...], out: KTyp
     t0 = args[0].type if args else None
     match name:
         case "count":
-            return exp.Count(this=exp.Star())
+            return exp.Count(this=exp.Star())  # count(x) also counts every row, null or not
         case "countif":
-            return cast(fn("count_if", a[0]), "BIGINT")
+            return _filter(exp.Count(this=exp.Star()), a[0])  # 0 on no rows (count_if would give null)
         case "dcount" | "count_distinct":
             return exp.Count(this=exp.Distinct(expressions=[_hashable(c, t0, a[0], args[0])]))
         case "dcountif" | "count_distinctif":
@@ -50,6 +50,10 @@ def compile_agg(c: ExprCompiler, name: str, args: tuple[B.BExpr, ...], out: KTyp
         case "any" | "take_any" | "any_value":
             if len(a) != 1:
                 raise unsupported(f"{name}() with several arguments", args[1].span)
+            if t0 is not None and t0.name == "string" and name != "any_value":
+                # Kusto returns a non-empty value when the group has one
+                return exp.Coalesce(this=fn("any_value", fn("nullif", a[0], exp.Literal.string(""))),
+                                    expressions=[exp.Literal.string("")])
             return fn("any_value", a[0])
         case "min" | "max":
             return fn(name, a[0])

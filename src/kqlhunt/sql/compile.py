@@ -71,7 +71,7 @@ class SqlCompiler:
         select = _select(*[self.output_column(c) for c in plan.root.columns]).from_(_table(name), copy=False)
         if order:
             ec = ExprCompiler(self)
-            select = select.order_by(*[ec.ordered(s) for s in order], copy=False)
+            select = select.order_by(*[o for s in order for o in ec.ordering(s)], copy=False)
         with_ = exp.With(expressions=self.ctes) if self.ctes else None
         if with_ is not None:
             select.set("with_" if "with_" in exp.Select.arg_types else "with", with_)
@@ -128,7 +128,7 @@ class SqlCompiler:
                 src = self.node(inp)
                 ec = ExprCompiler(self)
                 cols = [col(c.name) for c in node.all_columns]
-                return _select(*cols).from_(_table(src), copy=False).order_by(*[ec.ordered(k) for k in keys], copy=False)
+                return _select(*cols).from_(_table(src), copy=False).order_by(*[o for k in keys for o in ec.ordering(k)], copy=False)
             case P.PLimit(input=inp, count=count, partition=partition, order=order):
                 src = self.node(inp)
                 ec = ExprCompiler(self)
@@ -138,7 +138,7 @@ class SqlCompiler:
                     return _select(exp.Star()).from_(_table(src), copy=False).qualify(cond, copy=False)
                 q = _select(exp.Star()).from_(_table(src), copy=False)
                 if order:
-                    q = q.order_by(*[ec.ordered(k) for k in order], copy=False)
+                    q = q.order_by(*[o for k in order for o in ec.ordering(k)], copy=False)
                 return q.limit(count, copy=False)
             case P.PDistinct(input=inp):
                 src = self.node(inp)
@@ -158,6 +158,18 @@ class SqlCompiler:
                 src = self.node(inp)
                 return _select(exp.Star()).from_(_table(src), copy=False)
         raise unsupported(f"the plan step {type(node).__name__}", node.span)
+
+    @staticmethod
+    def empty_default(item: exp.Expression, x: B.BExpr) -> exp.Expression:
+        if not isinstance(x, B.BAgg) or x.fn not in ("sum", "sumif", "avg", "avgif"):
+            return item
+        default = number(0) if x.fn.startswith("sum") else cast(string("nan"), "DOUBLE")
+        if x.type.name not in ("long", "real", "int"):
+            return item
+        no_rows = exp.EQ(this=exp.Count(this=exp.Star()), expression=number(0))
+        value = item.this
+        return alias(case((no_rows, cast(default, "BIGINT" if x.type.name == "long" else "DOUBLE")),
+                          default=value), item.alias)
 
     def item(self, ec: ExprCompiler, name: str, x: B.BExpr) -> exp.Expression:
         """`expr AS name`; a string that SQL could leave null becomes "" (Kusto strings are never null)."""
@@ -210,6 +222,9 @@ class SqlCompiler:
         keys = [ec.compile(x) for _, x in node.keys]
         items = [alias(k, n) for (n, _), k in zip(node.keys, keys, strict=True)]
         items += [self.item(ec, n, x) for n, x in node.aggregates]
+        if not keys:
+            # a summarize without `by` on no rows still gives one row: Kusto's sum is 0 and avg NaN there
+            items = [self.empty_default(i, x) for i, (_, x) in zip(items[len(keys):], node.aggregates, strict=True)]
         q = _select(*items).from_(_table(src), copy=False)
         if keys:
             q = q.group_by(*[exp.Literal.number(i + 1) for i in range(len(keys))], copy=False)
@@ -297,7 +312,7 @@ class SqlCompiler:
         """mv-expand input: a native list as is; a JSON array as its elements; a bag as one-property bags;
         any other value as a one-element list (Kusto keeps the row)."""
         if t.elem is not None:
-            return sql
+            return exp.Coalesce(this=sql, expressions=[cast(exp.Array(expressions=[exp.Null()]), f"{physical(t)}")])
         value = fn("json_extract", sql, exp.DPipe(this=exp.DPipe(this=string('$."'), expression=col("k")),
                                                   expression=string('"')))
         pair = fn("json_object", col("k"), value) if bag_mode == "bag" else fn("json_array", col("k"), value)
@@ -305,7 +320,8 @@ class SqlCompiler:
         return case(
             (exp.EQ(this=fn("json_type", sql), expression=string("ARRAY")), cast(sql, "JSON[]")),
             (exp.EQ(this=fn("json_type", sql), expression=string("OBJECT")), cast(keys_to_bags, "JSON[]")),
-            (exp.Is(this=sql, expression=exp.Null()), cast(exp.Array(expressions=[]), "JSON[]")),
+            # a null value still gives one row, holding null (Kusto docs, mv-expand)
+            (exp.Is(this=sql, expression=exp.Null()), cast(exp.Array(expressions=[exp.Null()]), "JSON[]")),
             default=exp.Array(expressions=[sql]))
 
     def convert_element(self, e: exp.Expression, source: KType, target: KType) -> exp.Expression:

@@ -194,7 +194,7 @@ class ExprCompiler:
         raise unsupported(f"a {t.name} literal", e.span)
 
     def window(self, e: PWindow) -> exp.Expression:
-        order = exp.Order(expressions=[self.ordered(s) for s in e.order]) if e.order else None
+        order = exp.Order(expressions=[o for s in e.order for o in self.ordering(s)]) if e.order else None
         partition = [self.compile(p) for p in e.partition] or None
         args = [self.compile(a) for a in e.args]
         match e.fn:
@@ -224,4 +224,18 @@ class ExprCompiler:
 
     def ordered(self, spec: tuple[B.BExpr, bool, bool]) -> exp.Ordered:
         e, asc, nulls_first = spec
-        return exp.Ordered(this=self.compile(e), desc=not asc, nulls_first=nulls_first)
+        sql = self.compile(e)
+        if e.type.name == "real":
+            # Kusto groups NaN with nulls (first or last); DuckDB would sort NaN above +inf
+            sql = case((fn("isnan", sql), null()), default=sql)
+        return exp.Ordered(this=sql, desc=not asc, nulls_first=nulls_first)
+
+    def ordering(self, spec: tuple[B.BExpr, bool, bool]) -> list[exp.Ordered]:
+        """ORDER BY terms for one sort key; for reals, a tie-break puts null before NaN when nulls come
+        first and after it when they come last (Kusto's sort docs)."""
+        e, asc, nulls_first = spec
+        out = [self.ordered(spec)]
+        if e.type.name == "real":
+            is_nan = fn("coalesce", fn("isnan", self.compile(e)), exp.Boolean(this=False))
+            out.append(exp.Ordered(this=is_nan, desc=not nulls_first, nulls_first=False))
+        return out

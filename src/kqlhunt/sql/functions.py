@@ -36,7 +36,7 @@ RAW_ARGS: set[str] = set()  # lowerings that compile their own arguments
 
 TICKS_PER_MICRO = 10
 EPOCH_TICKS = 621_355_968_000_000_000  # ticks from 0001-01-01 to 1970-01-01 (Kusto's bin origin)
-ALNUM = "0-9A-Za-z"
+ALNUM = r"\p{L}\p{N}"  # Kusto's terms are runs of (Unicode) letters and digits
 
 
 def register(*names: str, raw: bool = False):
@@ -75,7 +75,8 @@ def to_string(c: ExprCompiler, t: KType, e: exp.Expression) -> exp.Expression:
         case "int" | "long":
             return exp.Coalesce(this=cast(e, "VARCHAR"), expressions=[string("")])
         case "bool":
-            return exp.Coalesce(this=cast(e, "VARCHAR"), expressions=[string("")])
+            # measured on the Kusto engine (duckdb-kql's emulator runs): tostring(true) is "True"
+            return case((e, string("True")), (exp.Not(this=e), string("False")), default=string(""))
         case "real":
             return exp.Coalesce(this=fn("kh_real_str", e), expressions=[string("")])
         case "decimal":
@@ -164,6 +165,15 @@ def arithmetic(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expr
             return paren(exp.Mod(this=left, expression=right))
     if out == "real" and lt.name == "timespan":
         return paren(exp.Div(this=cast(left, "DOUBLE"), expression=right))
+    if op == "%" and out in ("long", "real"):
+        # Kusto's modulo is never negative: 0 <= N % D < abs(D)
+        if out == "long":
+            left, right = _bigint(lt, left), _bigint(rt, right)
+        else:
+            left, right = _double(lt, left), _double(rt, right)
+        size = fn("abs", right)
+        return paren(exp.Mod(this=paren(exp.Add(this=paren(exp.Mod(this=left, expression=right)), expression=size)),
+                             expression=size))
     if out == "long":
         left, right = _bigint(lt, left), _bigint(rt, right)
         if op == "/":
@@ -208,7 +218,26 @@ def compare(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Express
     elif lt.name == "dynamic" and rt.name == "dynamic":
         left, right = cast(to_json(c, lt, left), "VARCHAR"), cast(to_json(c, rt, right), "VARCHAR")
     node = {"==": exp.EQ, "!=": exp.NEQ, "<": exp.LT, "<=": exp.LTE, ">": exp.GT, ">=": exp.GTE}[e.fn]
-    return paren(node(this=left, expression=right))
+    out = paren(node(this=left, expression=right))
+    if e.fn in ("==", "!="):
+        return _null_equality(e.fn, l_e, r_e, left, right, out)
+    return out
+
+
+def _never_null(e: B.BExpr) -> bool:
+    return e.type.name == "string" or (isinstance(e, B.BLit) and e.value is not None)
+
+
+def _null_equality(op: str, l_e: B.BExpr, r_e: B.BExpr, left: exp.Expression, right: exp.Expression,
+                   sql_result: exp.Expression) -> exp.Expression:
+    """Kusto: null == value is false and null != value is true; only null vs null stays null."""
+    if _never_null(l_e) and _never_null(r_e):
+        return sql_result
+    one_known = exp.Boolean(this=op == "!=")
+    if _never_null(l_e) or _never_null(r_e):
+        return exp.Coalesce(this=sql_result, expressions=[one_known])
+    both_null = exp.And(this=is_null(left), expression=is_null(right))
+    return case((both_null, cast(null(), "BOOLEAN")), default=exp.Coalesce(this=sql_result, expressions=[one_known]))
 
 
 @register("and")
@@ -270,7 +299,7 @@ def _string_op(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expr
     if kind == "matches regex":
         if needle_const is None:
             raise unsupported("`matches regex` with a non-constant pattern", e.span)
-        out = fn("regexp_matches", x, string(needle_const))
+        out = fn("regexp_matches", x, string(kusto_regex(needle_const)))
     elif kind == "=~":
         y = arg_string(c, e.args[1], a[1])
         out = exp.EQ(this=fn("lower", x), expression=string(needle_const.lower()) if needle_const is not None
@@ -378,17 +407,15 @@ def in_list(c: ExprCompiler, e: B.BCall, _: list[exp.Expression]) -> exp.Express
         x = fn("json_extract_string", x, string("$"))
     if ci or left_e.type.name == "string":
         x = arg_string(c, left_e, x) if left_e.type.name != "dynamic" else x
-        strs = []
-        for lit, _sql in values:
-            if lit.type.name == "string":
-                strs.append(string(str(lit.value).lower() if ci else str(lit.value)))
-            else:
-                strs.append(string(str(lit.value).lower()) if ci else string(str(lit.value)))
+        texts = [str(lit.value).lower() if ci else str(lit.value) for lit, _ in values]
         if ci:
             x = fn("lower", x)
-        out = exp.In(this=x, expressions=strs)
+        out = exp.In(this=x, expressions=[string(t) for t in texts])
     else:
         out = exp.In(this=x, expressions=[sql for _, sql in values])
+    if not _never_null(left_e) and all(lit.value is not None for lit, _ in values):
+        # `in` is an OR of == and `!in` an AND of !=: a null value is never in a list of non-null values
+        out = exp.Coalesce(this=paren(out), expressions=[exp.Boolean(this=False)])
     return paren(exp.Not(this=paren(out))) if negated else paren(out)
 
 
@@ -505,16 +532,28 @@ def tostring(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expres
 def _numeric_conv(target: str):
     def lowering(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
         t, x = e.args[0].type, a[0]
+        if target == "INTEGER" and t.name == "long":
+            # measured on the Kusto engine: toint(9999999999) wraps to 32 bits (1410065407)
+            wrapped = exp.Mod(this=paren(exp.Add(this=paren(exp.Mod(this=x, expression=number(2 ** 32))),
+                                                 expression=number(2 ** 32))), expression=number(2 ** 32))
+            return cast(case((exp.GTE(this=wrapped, expression=number(2 ** 31)),
+                              exp.Sub(this=wrapped, expression=number(2 ** 32))), default=wrapped), "INTEGER")
         if t.name in ("int", "long", "decimal", "bool"):
             return try_cast(x, target)
         if t.name == "real":
-            return try_cast(fn("trunc", x), target) if target != "DOUBLE" else x
+            if target == "DOUBLE":
+                return x
+            # measured on the Kusto engine: toint(1e10) saturates at the type's bounds; NaN is null
+            bound = 2 ** 31 if target == "INTEGER" else 2 ** 63
+            clamped = fn("greatest", fn("least", fn("trunc", x), number(float(bound - 1))), number(float(-bound)))
+            return case((fn("isnan", x), cast(null(), target)), default=try_cast(clamped, target))
         if t.name in ("string", "guid"):
             text = fn("trim", x)
             if target == "DOUBLE":
                 return try_cast(text, "DOUBLE")
-            # Kusto parses integers only: '1.5' -> null for toint/tolong
-            return try_cast(text, target)
+            # Kusto parses integers only: toint('5.7') is null (DuckDB's cast would round it to 6)
+            whole = fn("regexp_full_match", text, string(r"[+-]?[0-9]+"))
+            return case((whole, try_cast(text, target)), default=cast(null(), target))
         if t.name == "dynamic":
             text = fn("json_extract_string", to_json(c, t, x), string("$"))
             return try_cast(text, target) if target == "DOUBLE" else try_cast(try_cast(text, "DOUBLE"), target)
@@ -587,8 +626,9 @@ def parse_json(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expr
     if t.name == "dynamic":
         return x
     if t.name == "string":
-        # invalid JSON stays a string value, as in Kusto
-        return case((fn("json_valid", x), cast(x, "JSON")), default=cast(fn("to_json", x), "JSON"))
+        # invalid JSON stays a string value, as in Kusto; an empty string is null
+        return case((exp.EQ(this=x, expression=string("")), cast(null(), "JSON")),
+                    (fn("json_valid", x), cast(x, "JSON")), default=cast(fn("to_json", x), "JSON"))
     return to_json(c, t, x)
 
 
@@ -780,11 +820,19 @@ def strcat(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expressi
 
 @register("replace_regex", "replace")
 def replace_regex(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
-    pattern, rewrite, text = a
-    if const_str(e.args[0]) is None:
-        raise unsupported(f"{e.fn}() with a non-constant pattern", e.args[0].span)
-    return fn("regexp_replace", arg_string(c, e.args[2], text), pattern, arg_string(c, e.args[1], rewrite),
+    # replace_regex(text, regex, rewrite); the deprecated replace(regex, rewrite, text) orders them differently
+    order = (1, 2, 0) if e.fn == "replace_regex" else (0, 1, 2)
+    (p_e, r_e, t_e), (rewrite, text) = [e.args[i] for i in order], [a[i] for i in order][1:]
+    regex = const_str(p_e)
+    if regex is None:
+        raise unsupported(f"{e.fn}() with a non-constant pattern", p_e.span)
+    return fn("regexp_replace", arg_string(c, t_e, text), string(kusto_regex(regex)), arg_string(c, r_e, rewrite),
               string("g"))
+
+
+def kusto_regex(pattern: str) -> str:
+    """Kusto's regex dialect on RE2: `\\d` means any Unicode digit (`\\p{Nd}`), not only 0-9."""
+    return re.sub(r"(?<!\\)((?:\\\\)*)\\d", lambda m: m.group(1) + r"\p{Nd}", pattern)
 
 
 @register("replace_string")
@@ -866,7 +914,7 @@ def extract(c: ExprCompiler, e: B.BCall, _: list[exp.Expression]) -> exp.Express
     if pattern is None or not isinstance(group, int):
         raise unsupported("extract() with a non-constant pattern or group", e.span)
     text = arg_string(c, e.args[2], c.compile(e.args[2]))
-    found = fn("regexp_extract", text, string(pattern), number(group))
+    found = fn("regexp_extract", text, string(kusto_regex(pattern)), number(group))
     if len(e.args) == 4:
         target = physical(e.type)
         if e.type.name == "string":
@@ -888,7 +936,7 @@ def extract_all(c: ExprCompiler, e: B.BCall, _: list[exp.Expression]) -> exp.Exp
     if groups is None or groups > 1:
         raise unsupported("extract_all() with several capture groups", e.span)
     text = arg_string(c, e.args[1], c.compile(e.args[1]))
-    found = fn("regexp_extract_all", text, string(pattern), number(1 if groups == 1 else 0))
+    found = fn("regexp_extract_all", text, string(kusto_regex(pattern)), number(1 if groups == 1 else 0))
     return case((exp.EQ(this=fn("len", found), expression=number(0)), cast(null(), "JSON")),
                 default=cast(fn("to_json", found), "JSON"))
 
@@ -1092,7 +1140,17 @@ def geo_info(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expres
 
 
 def _num_list(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
-    return as_list(c, e.args[0].type, a[0], f"{e.fn}()", e.span, elem="DOUBLE")
+    """The series as DOUBLE[]. Kusto: a null/NaN/inf element makes every statistic null, unless
+    ignore_nonfinite (second argument) is true, which drops those elements."""
+    values = as_list(c, e.args[0].type, a[0], f"{e.fn}()", e.span, elem="DOUBLE")
+    bad = lam("v", exp.Or(this=is_null(col("v")), expression=exp.Not(this=fn("isfinite", col("v")))))
+    ignore = const_value(e.args[1]) if len(e.args) > 1 else False
+    if len(e.args) > 1 and not isinstance(ignore, bool):
+        raise unsupported(f"{e.fn.rsplit('_', 1)[0]}() with a non-constant ignore_nonfinite", e.args[1].span)
+    if ignore:
+        return fn("list_filter", values, lam("v", exp.Not(this=paren(bad.this))))
+    has_bad = fn("list_bool_or", fn("list_transform", values, bad))
+    return case((fn("coalesce", has_bad, exp.Boolean(this=False)), cast(null(), "DOUBLE[]")), default=values)
 
 
 @register("series_stats_min", "series_stats_max")

@@ -26,12 +26,18 @@ _TIMESPAN_CLOCK = re.compile(r"^(-)?(?:(\d+)\.)?(\d{1,2}):(\d{2})(?::(\d{2})(?:\
 _TIMESPAN_UNIT = re.compile(r"^(-)?(\d+(?:\.\d+)?)\s*([A-Za-z]+)?$")
 
 
+class SubMicrosecond(ValueError):
+    """A datetime finer than kqlhunt's microsecond storage: refused rather than rounded."""
+
+
 def parse_datetime_text(text: str) -> datetime:
     """Kusto datetime literal text -> naive UTC datetime. Raises ValueError."""
     s = text.strip().strip("'\"")
     m = _ISO.match(s)
     if m:
         year, month, day, hour, minute, second, frac, tz = m.groups()
+        if frac and len(frac) == 7 and frac[6] != "0":
+            raise SubMicrosecond("kqlhunt keeps datetimes to the microsecond; this literal has 100-ns ticks")
         micro = int((frac or "0").ljust(7, "0")[:6])
         value = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0),
                          int(second or 0), micro)

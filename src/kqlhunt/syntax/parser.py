@@ -13,7 +13,7 @@ from datetime import datetime
 from kqlhunt.diagnostics import KqlError, Span, error
 from kqlhunt.syntax import ast as A
 from kqlhunt.syntax.lexer import T, Token, tokenize
-from kqlhunt.syntax.literals import parse_datetime_text, parse_guid_text, parse_timespan_text
+from kqlhunt.syntax.literals import SubMicrosecond, parse_datetime_text, parse_guid_text, parse_timespan_text
 
 MAX_DEPTH = 64
 
@@ -920,6 +920,11 @@ class Parser:
         try:
             if kind == "datetime":
                 return A.Literal(t.span, kind, parse_datetime_text(content))
+        except SubMicrosecond as exc:
+            raise error("KH300", f"{exc}", t.span) from None
+        except ValueError as exc:
+            raise self.fail(f"invalid {t.text} literal `{content}`: {exc}", t.span) from None
+        try:
             if kind == "timespan":
                 return A.Literal(t.span, kind, parse_timespan_text(content))
             return A.Literal(t.span, kind, parse_guid_text(content))
