@@ -12,8 +12,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 from kqlhunt import KqlError
 from kqlhunt.api import compile_query
 from kqlhunt.semantic.bound import Column
