@@ -42,8 +42,9 @@ WITH ev AS (
         InitiatingProcessFileName,
         to_json(list(DISTINCT InitiatingProcessMD5)) AS Hashes,
         count(DISTINCT DeviceId) AS DeviceCount,
-        any_value(InitiatingProcessCommandLine) AS SampleProcess,
-        any_value(RemoteIP) AS SampleRemoteIP,
+        -- any() of a string returns a non-empty value when the group has one
+        coalesce(any_value(nullif(InitiatingProcessCommandLine, '')), '') AS SampleProcess,
+        coalesce(any_value(nullif(RemoteIP, '')), '') AS SampleRemoteIP,
         to_json(coalesce(list(DISTINCT RemotePort) FILTER (WHERE RemotePort IS NOT NULL), [])) AS Ports
     FROM kept
     GROUP BY InitiatingProcessFileName
@@ -51,6 +52,7 @@ WITH ev AS (
 )
 SELECT
     InitiatingProcessFileName, Hashes, DeviceCount, SampleProcess, SampleRemoteIP, Ports,
-    coalesce(json_extract_string(geo_info_from_ip_address(SampleRemoteIP), '$.country'), '') AS RemoteIP_country
+    coalesce(json_extract_string(geo_info_from_ip_address(SampleRemoteIP), '$.country'), '')
+        AS RemoteIP_country
 FROM agg
 ORDER BY DeviceCount ASC NULLS FIRST;

@@ -1,7 +1,8 @@
 -- Seed 000 with its `search` evaluated literally: a row must hold each term as a whole term (`has`:
--- case-insensitive, bounded by non-alphanumeric characters or the ends) in at least one of its string or
--- dynamic columns. Not the benchmark baseline: it exists to check on data that dropping the search in
--- seed000.sql (implied by the equality filters) changes nothing. Same result as seed000.sql.
+-- case-insensitive, bounded by characters that are not Unicode letters or digits, or by the ends) in at
+-- least one of its string or dynamic columns. Not the benchmark baseline: it exists to check on data that
+-- dropping the search in seed000.sql (implied by the equality filters) changes nothing. Same result as
+-- seed000.sql.
 WITH ev AS (
     SELECT
         lower(InitiatingProcessFileName) AS InitiatingProcessFileName,
@@ -32,9 +33,9 @@ WITH ev AS (
       AND (RemotePort IS NULL OR RemotePort NOT IN (80, 443))
 ), kept AS (
     SELECT * FROM ev
-    WHERE regexp_matches(all_text, '(?:^|[^[:alnum:]])tcp(?:$|[^[:alnum:]])', 'i')
-      AND regexp_matches(all_text, '(?:^|[^[:alnum:]])connectionsuccess(?:$|[^[:alnum:]])', 'i')
-      AND regexp_matches(all_text, '(?:^|[^[:alnum:]])public(?:$|[^[:alnum:]])', 'i')
+    WHERE regexp_matches(all_text, '(?:^|[^\p{L}\p{N}])tcp(?:$|[^\p{L}\p{N}])', 'i')
+      AND regexp_matches(all_text, '(?:^|[^\p{L}\p{N}])connectionsuccess(?:$|[^\p{L}\p{N}])', 'i')
+      AND regexp_matches(all_text, '(?:^|[^\p{L}\p{N}])public(?:$|[^\p{L}\p{N}])', 'i')
       AND NOT coalesce(
         o.a <> '' AND TRY_CAST(o.b AS INT) <= 255 AND TRY_CAST(o.c AS INT) <= 255
         AND TRY_CAST(o.d AS INT) <= 255
@@ -47,8 +48,9 @@ WITH ev AS (
         InitiatingProcessFileName,
         to_json(list(DISTINCT InitiatingProcessMD5)) AS Hashes,
         count(DISTINCT DeviceId) AS DeviceCount,
-        any_value(InitiatingProcessCommandLine) AS SampleProcess,
-        any_value(RemoteIP) AS SampleRemoteIP,
+        -- any() of a string returns a non-empty value when the group has one
+        coalesce(any_value(nullif(InitiatingProcessCommandLine, '')), '') AS SampleProcess,
+        coalesce(any_value(nullif(RemoteIP, '')), '') AS SampleRemoteIP,
         to_json(coalesce(list(DISTINCT RemotePort) FILTER (WHERE RemotePort IS NOT NULL), [])) AS Ports
     FROM kept
     GROUP BY InitiatingProcessFileName
@@ -56,6 +58,7 @@ WITH ev AS (
 )
 SELECT
     InitiatingProcessFileName, Hashes, DeviceCount, SampleProcess, SampleRemoteIP, Ports,
-    coalesce(json_extract_string(geo_info_from_ip_address(SampleRemoteIP), '$.country'), '') AS RemoteIP_country
+    coalesce(json_extract_string(geo_info_from_ip_address(SampleRemoteIP), '$.country'), '')
+        AS RemoteIP_country
 FROM agg
 ORDER BY DeviceCount ASC NULLS FIRST;

@@ -49,7 +49,8 @@ WITH series AS MATERIALIZED (
            list_filter(sorted_ts, lambda x, i: i = 1 OR x <> sorted_ts[i - 1]) AS ts
     FROM series
     WHERE regexp_full_match(RemoteIP,
-              '(?:25[0-5]|2[0-4]\d|[01]?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|[01]?\d?\d)){3}(?:/(?:3[0-2]|[0-2]?\d))?')
+              '(?:25[0-5]|2[0-4]\d|[01]?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|[01]?\d?\d)){3}'
+              || '(?:/(?:3[0-2]|[0-2]?\d))?')
       AND NOT regexp_full_match(RemoteIP,
               '0?10\.[0-9.]+(?:/(?:0?[89]|[12]\d|3[0-2]))?'
               || '|172\.0?(?:1[6-9]|2\d|3[01])\.[0-9.]+(?:/(?:1[2-9]|2\d|3[0-2]))?'

@@ -113,7 +113,8 @@ def needed_udfs(name: str) -> list[str]:
     return [f for f in ("series_outliers", "geo_info_from_ip_address") if f + "(" in text]
 
 
-def register_udfs(con: duckdb.DuckDBPyConnection, names: list[str], *, stub_missing: bool = False) -> list[str]:
+def register_udfs(con: duckdb.DuckDBPyConnection, names: list[str], *,
+                  stub_missing: bool = False) -> list[str]:
     """Register the named UDFs from kqlhunt.engines.runtime; return the names that were stubbed.
 
     With stub_missing, a function whose module is not importable yet is replaced by a stub (geo → null,
@@ -155,8 +156,11 @@ def _udf(fn: str):
 
 def _stub(fn: str):
     if fn == "series_outliers":
-        return lambda arr: pa.array(
-            [None if v is None else [0.0] * len(v) for v in _one_chunk(arr).to_pylist()], pa.list_(pa.float64()))
+        def zeros(arr):
+            return pa.array([None if v is None else [0.0] * len(v) for v in _one_chunk(arr).to_pylist()],
+                            pa.list_(pa.float64()))
+
+        return zeros
     return lambda arr: pa.nulls(len(arr), pa.string())
 
 

@@ -32,13 +32,14 @@ KUSTO_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 _ARROW = {"datetime": pa.timestamp("us"), "string": pa.string(), "int": pa.int32(), "long": pa.int64(),
           "bool": pa.bool_(), "dynamic": pa.string()}
-SCHEMA = pa.schema([pa.field(n, _ARROW[t]) for n, t in KUSTO_COLUMNS])
+# strings are never null (docs/CONVENTIONS.md); saying so in the file lets engines skip null handling
+SCHEMA = pa.schema([pa.field(n, _ARROW[t], nullable=t not in ("string", "dynamic")) for n, t in KUSTO_COLUMNS])
 TEXT_COLUMNS = tuple(f.name for f in SCHEMA if f.type == pa.string())
 
 # In-flight batches keep text columns dictionary-encoded (cheap to build from lookup tables, written as
 # Parquet dictionary pages); the files' logical type is plain UTF-8 string either way.
 BATCH_SCHEMA = pa.schema([pa.field(f.name, pa.dictionary(pa.int32(), pa.string()) if f.type == pa.string()
-                                   else f.type) for f in SCHEMA])
+                                   else f.type, nullable=f.nullable) for f in SCHEMA])
 
 ACTIONS = ("ConnectionSuccess", "ConnectionFailed", "ConnectionRequest", "ConnectionAttempt",
            "InboundConnectionAccepted", "ListeningConnectionCreated")

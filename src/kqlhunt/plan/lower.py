@@ -71,8 +71,12 @@ def _col(c: B.Column, span: Span) -> B.BCol:
 class Lowerer:
     def __init__(self) -> None:
         self.memo: dict[int, Lowered] = {}
+        self.implied: dict[int, frozenset[tuple[str, str]]] = {}
 
     def plan(self, rel: B.BRel) -> Plan:
+        from kqlhunt.plan.implied import implied_facts
+
+        self.implied = implied_facts(rel)
         low = self.lower(rel, None)
         root = low.node
         if low.order:
@@ -339,16 +343,22 @@ class Lowerer:
         return Lowered(node)
 
     def search(self, rel: B.BSearch, ctx: ApplyCtx | None) -> Lowered:
+        from kqlhunt.plan.implied import drop_implied_terms
+
         low = self.lower(rel.input, ctx)
         span = rel.span
         columns = [c for c in low.node.columns if c.name != "$table"]
-        predicate = _expand_search(rel.predicate, columns, span)
-        filtered = PFilter(low.node.columns, low.node.hidden, span, "search", low.node, predicate)
+        source = low.node
+        # terms that a later `where Col == "value"` already guarantees need no test (see plan/implied.py)
+        predicate = drop_implied_terms(rel.predicate, self.implied.get(id(rel), frozenset()))
+        if not (isinstance(predicate, B.BLit) and predicate.value is True):
+            source = PFilter(source.columns, source.hidden, span, "search", source,
+                             _expand_search(predicate, columns, span))
         table = rel.tables[0] if len(rel.tables) == 1 else None
         first: B.BExpr = B.BLit(STRING, span, table) if table else B.BCol(STRING, span, "$table")
-        items = (("$table", first),) + tuple((c.name, _col(c, span)) for c in columns)
-        items += tuple((c.name, _col(c, span)) for c in low.node.hidden)
-        node = PProject(rel.schema, low.node.hidden, span, "search", filtered, items)
+        out = (("$table", first),) + tuple((c.name, _col(c, span)) for c in columns)
+        out += tuple((c.name, _col(c, span)) for c in low.node.hidden)
+        node = PProject(rel.schema, low.node.hidden, span, "search", source, out)
         return replace(low, node=node)
 
 
@@ -394,6 +404,8 @@ def _can_hold_term(t: KType, term: str) -> bool:
         return True
     if t.name == "bool":
         return term.lower() in ("true", "false")
+    if t.name == "real" and term.lower() in ("nan", "infinity"):
+        return True
     return any(ch.isdigit() for ch in term)
 
 

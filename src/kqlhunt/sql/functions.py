@@ -334,15 +334,17 @@ def _const_string_op(kind: str, x: exp.Expression, needle: str, ci: bool) -> exp
         case "has":
             if not needle:
                 return exp.Boolean(this=True)
-            # the LIKE prefilter is cheap and lets most rows skip the regex
-            return exp.And(this=_like(x, f"%{esc}%", ci), expression=fn("regexp_matches", x, string(
+            # a value equal to the term is the common case (Protocol has "tcp"): test it first; then the
+            # LIKE prefilter is cheap and lets most other rows skip the regex
+            found = exp.And(this=_like(x, f"%{esc}%", ci), expression=fn("regexp_matches", x, string(
                 _term_regex(needle, ci))))
+            return paren(exp.Or(this=_like(x, esc, ci), expression=paren(found)))
         case "hasprefix":
-            return exp.And(this=_like(x, f"%{esc}%", ci),
-                           expression=fn("regexp_matches", x, string(_term_regex(needle, ci, suffix=False))))
+            return paren(exp.And(this=_like(x, f"%{esc}%", ci),
+                                 expression=fn("regexp_matches", x, string(_term_regex(needle, ci, suffix=False)))))
         case "hassuffix":
-            return exp.And(this=_like(x, f"%{esc}%", ci),
-                           expression=fn("regexp_matches", x, string(_term_regex(needle, ci, prefix=False))))
+            return paren(exp.And(this=_like(x, f"%{esc}%", ci),
+                                 expression=fn("regexp_matches", x, string(_term_regex(needle, ci, prefix=False)))))
     raise unsupported(f"the `{kind}` operator", None)
 
 
