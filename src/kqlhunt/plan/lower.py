@@ -411,8 +411,9 @@ def _can_hold_term(t: KType, term: str) -> bool:
 
 def lower(rel: B.BRel) -> Plan:
     from kqlhunt.plan.prune import prune
+    from kqlhunt.plan.semijoin import reduce_joins
 
-    return prune(Lowerer().plan(rel))
+    return prune(reduce_joins(Lowerer().plan(rel)))
 
 
 __all__ = ["lower", "PScalar", "ORD", "ROWID", "IDX", "KType"]

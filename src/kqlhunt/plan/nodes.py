@@ -153,6 +153,16 @@ class PUnion(PNode):
 
 
 @dataclass(frozen=True, slots=True, eq=False)
+class PSemiFilter(PNode):
+    """Rows of `input` whose `column` occurs in `keys.key_column` (semi-join reduction)."""
+
+    input: PNode
+    column: str
+    keys: PNode
+    key_column: str
+
+
+@dataclass(frozen=True, slots=True, eq=False)
 class PShared(PNode):
     """A sub-plan referenced more than once (a let-bound table); `materialized` asks the engine to
     compute it once and keep it."""

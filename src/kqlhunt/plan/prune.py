@@ -44,6 +44,8 @@ def children(node: P.PNode) -> list[P.PNode]:
             return [inp, lookup]
         case P.PUnion(inputs=inputs):
             return [n for n, _ in inputs]
+        case P.PSemiFilter(input=inp, keys=keys):
+            return [inp, keys]
         case P.PFilter(input=inp) | P.PProject(input=inp) | P.PAggregate(input=inp) | P.PUnnest(input=inp) \
                 | P.PSort(input=inp) | P.PLimit(input=inp) | P.PDistinct(input=inp) | P.PShared(input=inp):
             return [inp]
@@ -79,6 +81,8 @@ def _requirements(node: P.PNode, need: set[str]) -> list[tuple[P.PNode, set[str]
             return [(inp, _names(inp))]  # every column takes part in distinctness
         case P.PShared(input=inp):
             return [(inp, set(need))]
+        case P.PSemiFilter(input=inp, column=column, keys=keys, key_column=key_column):
+            return [(inp, need | {column}), (keys, {key_column})]
         case P.PUnion(inputs=inputs):
             return [(n, _refs_all(x for name, x in items if name in need)) for n, items in inputs]
     return []
@@ -170,6 +174,10 @@ def _rebuild(node: P.PNode, need: set[str], done: dict[int, P.PNode]) -> P.PNode
             kept_inputs = tuple((new(n), tuple((name, x) for name, x in items if name in names))
                                 for n, items in inputs)
             return replace(node, inputs=kept_inputs, columns=_keep(node.columns, names))
+        case P.PSemiFilter(input=inp, keys=keys):
+            child = new(inp)
+            return replace(node, input=child, keys=new(keys), columns=_keep(node.columns, _names(child)),
+                           hidden=_keep(node.hidden, _names(child)))
         case P.PFilter(input=inp) | P.PSort(input=inp) | P.PLimit(input=inp) | P.PDistinct(input=inp) \
                 | P.PShared(input=inp):
             child = new(inp)

@@ -157,6 +157,11 @@ class SqlCompiler:
             case P.PShared(input=inp):
                 src = self.node(inp)
                 return _select(exp.Star()).from_(_table(src), copy=False)
+            case P.PSemiFilter(input=inp, column=column, keys=keys, key_column=key_column):
+                src, key_src = self.node(inp), self.node(keys)
+                wanted = _select(col(key_column)).from_(_table(key_src), copy=False)
+                cond = exp.In(this=col(column), query=exp.Subquery(this=wanted))
+                return _select(exp.Star()).from_(_table(src), copy=False).where(cond, copy=False)
         raise unsupported(f"the plan step {type(node).__name__}", node.span)
 
     @staticmethod
