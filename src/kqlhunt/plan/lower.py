@@ -62,6 +62,7 @@ class Lowered:
     node: PNode
     order: tuple[SortSpec, ...] = ()  # over hidden columns; () = not serialized
     partition: tuple[B.BExpr, ...] = ()
+    constant: frozenset[str] = frozenset()  # columns with one value per partition (outer columns in mv-apply)
 
 
 def _col(c: B.Column, span: Span) -> B.BCol:
@@ -126,7 +127,8 @@ class Lowerer:
                 new_items = tuple((n, self.expr(x, low, ctx)) for n, x in items)
                 hidden_items = tuple((c.name, _col(c, span)) for c in low.node.hidden)
                 node = PProject(rel.schema, low.node.hidden, span, op, low.node, new_items + hidden_items)
-                return replace(low, node=node)
+                kept = frozenset(n for n, x in items if isinstance(x, B.BCol) and x.name == n and n in low.constant)
+                return replace(low, node=node, constant=kept)
             case B.BSummarize():
                 return self.summarize(rel, ctx)
             case B.BJoin():
@@ -194,6 +196,9 @@ class Lowerer:
                     raise unsupported(f"{fn}() here: the row set has no defined order", e.span,
                                       "sort or serialize first")
                 new_args = tuple(self.expr(a, low, ctx) for a in args)
+                shortcut = self.constant_neighbour(e, new_args, low)
+                if shortcut is not None:
+                    return shortcut
                 return PWindow(e.type, e.span, fn, new_args, low.partition, low.order)
             case B.BCall(fn=fn, args=args):
                 new_args = tuple(self.expr(a, low, ctx) for a in args)
@@ -212,6 +217,23 @@ class Lowerer:
                     node = PSort(node.columns, (), node.span, "toscalar", node, sub.order)
                 return PScalar(e.type, e.span, node)
         return e
+
+    def constant_neighbour(self, e: B.BWindow, args: tuple[B.BExpr, ...], low: Lowered) -> B.BExpr | None:
+        """next(x, k) / prev(x, k) of a column that is constant within the partition (an outer column inside
+        mv-apply) is x itself whenever the k-th neighbour exists: one shared window on the row order then
+        serves every such call (seed 004 asks for seven of them)."""
+        if e.fn not in ("next", "prev") or len(args) > 2 or not isinstance(args[0], B.BCol):
+            return None
+        if args[0].name not in low.constant or len(low.order) != 1:
+            return None
+        offset = args[1] if len(args) == 2 else B.BLit(LONG, e.span, 1)
+        if not isinstance(offset, B.BLit) or not isinstance(offset.value, int):
+            return None
+        position = low.order[0][0]
+        neighbour = PWindow(position.type, e.span, e.fn, (position, offset), low.partition, low.order)
+        exists = B.BCall(BOOL, e.span, "isnotnull", (neighbour,))
+        default = B.BLit(e.type, e.span, None)
+        return B.BCall(e.type, e.span, "iif", (exists, args[0], default))
 
     # ------------------------------------------------------------ operators
 
@@ -327,7 +349,9 @@ class Lowerer:
         unnest = PUnnest(sub_cols, sub_hidden, span, "mv-apply_expand", numbered, keep, exp_items, index,
                          rel.bag_mode)
         order = ((B.BCol(LONG, span, index), True, False),)
-        sub_input = Lowered(unnest, order, (B.BCol(LONG, span, ROWID),))
+        expanded = {n for n, _, _ in rel.items}
+        constant = frozenset(c.name for c in outer_cols if c.name not in expanded)
+        sub_input = Lowered(unnest, order, (B.BCol(LONG, span, ROWID),), constant)
         ctx = ApplyCtx(sub_input, copies)
         sub = self.lower(rel.subquery, ctx)
         # 4. the outer columns come from the copies unless the subquery produced them

@@ -273,7 +273,9 @@ def _escape_like(s: str) -> str:
 
 def _like(x: exp.Expression, pattern: str, ci: bool) -> exp.Expression:
     node = exp.ILike if ci else exp.Like
-    return exp.Escape(this=node(this=x, expression=string(pattern)), expression=string("\\"))
+    like = node(this=x, expression=string(pattern))
+    # an ESCAPE clause keeps DuckDB off its fast prefix/suffix/contains paths: only add it when needed
+    return exp.Escape(this=like, expression=string("\\")) if "\\" in pattern else like
 
 
 def _term_regex(term: str, ci: bool, prefix: bool = True, suffix: bool = True) -> str:
