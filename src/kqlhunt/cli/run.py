@@ -106,6 +106,9 @@ def run_command(
                                                 show_default=False)] = None,
     show_sql: Annotated[bool, typer.Option("--show-sql", help="Print the generated SQL.")] = False,
     max_rows: Annotated[int, typer.Option(min=0, help="Rows shown by the table format (0 = all).")] = 50,
+    geo_mmdb: Annotated[Path | None, typer.Option(
+        "--geo-mmdb", help="A MaxMind-format database for geo_info_from_ip_address (city level); default: the "
+        "bundled country-level data.", show_default=False)] = None,
 ) -> None:
     """Run one KQL query over local files and print or save the result."""
     text, name = read_query(file, query)
@@ -116,11 +119,15 @@ def run_command(
     if output is not None and not output.parent.is_dir():
         usage_error(f"no such directory: {output.parent}", "--output")
 
+    if geo_mmdb is not None and not geo_mmdb.is_file():
+        usage_error(f"no such file: {geo_mmdb}", "--geo-mmdb")
+
     from kqlhunt.api import run
     from kqlhunt.diagnostics import KqlError
 
     try:
-        result, compiled = run(text, tables=tables, lake=lake, now=pinned, schema=schema.value)
+        result, compiled = run(text, tables=tables, lake=lake, now=pinned, schema=schema.value,
+                               geo_mmdb=str(geo_mmdb) if geo_mmdb else None)
     except KqlError as exc:
         if out_format is OutputFormat.json:
             source = exc.source or text
