@@ -20,7 +20,7 @@ import pyarrow as pa
 from sqlglot import exp
 
 from kqlhunt.diagnostics import error
-from kqlhunt.engines.duckdb_runtime import install
+from kqlhunt.engines.duckdb_runtime import UDF_NAMES, install, register_udfs
 from kqlhunt.semantic.bound import Column, Schema
 from kqlhunt.semantic.catalog import Catalog, builtin_schema
 from kqlhunt.semantic.types import BY_NAME, KType
@@ -129,7 +129,9 @@ class DuckDBEngine:
             self.con.execute(f"SET threads = {int(threads)}")
         if temp_directory:
             self.con.execute(f"SET temp_directory = {exp.Literal.string(temp_directory).sql('duckdb')}")
-        install(self.con, geo_mmdb)
+        install(self.con)
+        self.geo_mmdb = geo_mmdb
+        self.udfs: set[str] = set()
         self.sources: dict[str, Source] = {}
 
     # ------------------------------------------------------------ sources
@@ -230,6 +232,11 @@ class DuckDBEngine:
     # ------------------------------------------------------------ execution
 
     def run(self, sql: str, columns: tuple[Column, ...]) -> pa.Table:
+        lowered = sql.lower()  # sqlglot prints function names in upper case
+        needed = {name for name in UDF_NAMES if name in lowered} - self.udfs
+        if needed:
+            register_udfs(self.con, needed, self.geo_mmdb)
+            self.udfs |= needed
         try:
             relation = self.con.sql(sql)
             # duckdb 2.x: to_arrow_table(); 1.x: arrow()

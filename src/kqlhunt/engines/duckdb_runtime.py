@@ -60,10 +60,8 @@ MACROS = [
 ]
 
 
-def install(con: duckdb.DuckDBPyConnection, geo_mmdb: str | None = None) -> None:
-    """Settings, macros and UDFs for one connection."""
-    import duckdb as _duckdb
-
+def install(con: duckdb.DuckDBPyConnection) -> None:
+    """Settings and macros for one connection (Python UDFs are added on demand: `register_udfs`)."""
     con.execute("SET TimeZone = 'UTC'")
     # DuckDB draws a progress bar on the process's stdout for slow queries, even into pipes and files
     con.execute("SET enable_progress_bar = false")
@@ -71,28 +69,37 @@ def install(con: duckdb.DuckDBPyConnection, geo_mmdb: str | None = None) -> None
     con.execute("SET error_on_division_by_zero = false")
     for m in MACROS:
         con.execute(m)
-    _register_udfs(con, _duckdb, geo_mmdb)
 
 
-def _register_udfs(con: duckdb.DuckDBPyConnection, duckdb_mod: object, geo_mmdb: str | None) -> None:
-    from kqlhunt.engines.runtime.geoip import GeoDatabase, geo_info_arrow
-    from kqlhunt.engines.runtime.series import series_outliers_arrow
+UDF_NAMES = ("kh_geo_info", "kh_series_outliers")
 
-    db_holder: dict[str, GeoDatabase] = {}
 
-    # no annotations: DuckDB inspects the signature and cannot resolve postponed ones
-    def geo(arr):  # type: ignore[no-untyped-def]
-        if "db" not in db_holder:
-            db_holder["db"] = GeoDatabase.from_mmdb(geo_mmdb) if geo_mmdb else GeoDatabase.bundled()
-        return geo_info_arrow(db_holder["db"], arr)
-
-    def outliers(arr):  # type: ignore[no-untyped-def]
-        return series_outliers_arrow(arr)
+def register_udfs(con: duckdb.DuckDBPyConnection, names: set[str], geo_mmdb: str | None = None) -> None:
+    """Register the Python UDFs a query calls. Lazily, because importing them (numpy, the geo table)
+    costs more than most queries that do not need them."""
+    import duckdb as duckdb_mod
 
     # duckdb 2.x names the type module `sqltypes`; 1.x called it `typing`
     types = getattr(duckdb_mod, "sqltypes", None) or duckdb_mod.typing
-    con.create_function("kh_geo_info", geo, [types.VARCHAR], types.VARCHAR, type="arrow",
-                        null_handling="special", side_effects=False)
-    double_list = duckdb_mod.list_type(types.DOUBLE)  # type: ignore[attr-defined]
-    con.create_function("kh_series_outliers", outliers, [double_list], double_list, type="arrow",
-                        null_handling="special", side_effects=False)
+    if "kh_geo_info" in names:
+        from kqlhunt.engines.runtime.geoip import GeoDatabase, geo_info_arrow
+
+        db_holder: dict[str, GeoDatabase] = {}
+
+        # no annotations: DuckDB inspects the signature and cannot resolve postponed ones
+        def geo(arr):  # type: ignore[no-untyped-def]
+            if "db" not in db_holder:
+                db_holder["db"] = GeoDatabase.from_mmdb(geo_mmdb) if geo_mmdb else GeoDatabase.bundled()
+            return geo_info_arrow(db_holder["db"], arr)
+
+        con.create_function("kh_geo_info", geo, [types.VARCHAR], types.VARCHAR, type="arrow",
+                            null_handling="special", side_effects=False)
+    if "kh_series_outliers" in names:
+        from kqlhunt.engines.runtime.series import series_outliers_arrow
+
+        def outliers(arr):  # type: ignore[no-untyped-def]
+            return series_outliers_arrow(arr)
+
+        double_list = duckdb_mod.list_type(types.DOUBLE)
+        con.create_function("kh_series_outliers", outliers, [double_list], double_list, type="arrow",
+                            null_handling="special", side_effects=False)

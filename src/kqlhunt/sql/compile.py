@@ -115,7 +115,7 @@ class SqlCompiler:
             case P.PProject(input=inp, items=items):
                 src = self.node(inp)
                 ec = ExprCompiler(self)
-                return _select(*[self.item(ec, n, x) for n, x in items]).from_(_table(src), copy=False)
+                return _select(*self.project_items(ec, inp, items)).from_(_table(src), copy=False)
             case P.PAggregate():
                 return self.aggregate(node)
             case P.PJoin():
@@ -163,6 +163,18 @@ class SqlCompiler:
                 cond = exp.In(this=col(column), query=exp.Subquery(this=wanted))
                 return _select(exp.Star()).from_(_table(src), copy=False).where(cond, copy=False)
         raise unsupported(f"the plan step {type(node).__name__}", node.span)
+
+    def project_items(self, ec: ExprCompiler, inp: P.PNode, items: tuple[tuple[str, B.BExpr], ...]) \
+            -> list[exp.Expression]:
+        """`extend`-shaped projections keep every input column in place: write them as
+        `* REPLACE (...), new` instead of listing each column (smaller SQL, faster to build)."""
+        names = [c.name for c in inp.all_columns]
+        if len(items) < len(names) or [n for n, _ in items[:len(names)]] != names:
+            return [self.item(ec, n, x) for n, x in items]
+        replaced = [self.item(ec, n, x) for n, x in items[:len(names)]
+                    if not (isinstance(x, B.BCol) and x.name == n)]
+        star = exp.Star(**{"replace": replaced}) if replaced else exp.Star()
+        return [star] + [self.item(ec, n, x) for n, x in items[len(names):]]
 
     @staticmethod
     def empty_default(item: exp.Expression, x: B.BExpr) -> exp.Expression:
