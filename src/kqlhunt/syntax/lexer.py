@@ -115,19 +115,22 @@ class Lexer:
                 return self.tokens
             ch = text[self.pos]
             start = self.pos
-            if ch in "'\"" or (ch in "@hH" and self._peek(1) in "'\"") or (
-                    ch in "hH" and self._peek(1) == "@" and self._peek(2) in "'\""):
+            # most frequent first: identifiers, then punctuation
+            if ch.isalpha() or ch == "_" or ch == "$":
+                if ch in "hH" and (self._peek(1) in "'\"" or (self._peek(1) == "@" and self._peek(2) in "'\"")):
+                    self._string()
+                else:
+                    self._identifier()
+            elif ch in "'\"" or (ch == "@" and self._peek(1) in "'\""):
                 self._string()
+            elif _digit(ch) or (ch == "." and _digit(self._peek(1)) and not self._prev_is_value()):
+                self._number()
             elif ch == "`" and text.startswith("```", self.pos):
                 end = text.find("```", self.pos + 3)
                 if end < 0:
                     raise self.fail("unterminated ``` string", start, n)
                 self.pos = end + 3
                 self.tokens.append(Token(T.STRING, text[start + 3:end], Span(start, self.pos), text[start + 3:end]))
-            elif _digit(ch) or (ch == "." and _digit(self._peek(1)) and not self._prev_is_value()):
-                self._number()
-            elif _is_ident_start(ch):
-                self._identifier()
             else:
                 m = _PUNCT.match(text, self.pos)
                 if m is None:
