@@ -35,6 +35,10 @@ class TypeRuleError(Exception):
     """Raised by a type rule; the binder turns it into a diagnostic at the call's span."""
 
 
+class UnsupportedTypes(TypeRuleError):
+    """A type combination Kusto accepts but kqlhunt does not model (refused as unsupported)."""
+
+
 TypeRule = Callable[[list[BExpr]], KType]
 
 
@@ -151,7 +155,8 @@ def _compare(op: str) -> TypeRule:
     def rule(args: list[BExpr]) -> KType:
         a, b = args[0].type, args[1].type
         if not _comparable(a, b):
-            raise TypeRuleError(f"cannot compare {a.name} with {b.name} using `{op}`")
+            # Kusto converts some mixed comparisons (RemotePort == "3389"); kqlhunt does not model them yet
+            raise UnsupportedTypes(f"comparing {a.name} with {b.name} using `{op}`")
         if op in ("<", "<=", ">", ">=") and (a.name not in _ORDERED | {"null", "dynamic"}):
             raise TypeRuleError(f"`{op}` needs ordered values, not {a.name}")
         return BOOL
@@ -200,7 +205,7 @@ for _name, _t, _aliases in (
     ("todecimal", DECIMAL, ()), ("toguid", GUID, ()),
 ):
     scalar(_name, 1, 1, _conv(_t), "first", *_aliases)
-scalar("todynamic", 1, 1, const(DYNAMIC), "first", "parse_json", "toobject")
+scalar("todynamic", 1, 1, const(DYNAMIC), "first", "parse_json", "toobject", "parsejson")
 
 scalar("ago", 1, 1, const(DATETIME))
 scalar("now", 0, 1, const(DATETIME))
@@ -264,10 +269,6 @@ scalar("ipv4_compare", 2, 4, const(LONG))
 scalar("parse_ipv4", 1, 1, const(LONG))
 scalar("parse_ipv4_mask", 2, 2, const(LONG))
 scalar("geo_info_from_ip_address", 1, 1, const(DYNAMIC))
-
-
-class UnsupportedTypes(TypeRuleError):
-    """A type combination Kusto accepts but kqlhunt does not model (refused as unsupported)."""
 
 
 def _iif(args: list[BExpr]) -> KType:
@@ -385,7 +386,7 @@ scalar("array_concat", 1, 64, const(DYNAMIC))
 scalar("array_slice", 3, 3, same_as(0))
 scalar("array_index_of", 2, 4, const(LONG))
 scalar("array_sum", 1, 1, const(REAL))
-scalar("pack_array", 1, 64, const(DYNAMIC))
+scalar("pack_array", 1, 1000, const(DYNAMIC))
 scalar("pack", 2, 64, const(DYNAMIC), "none", "bag_pack", "pack_dictionary")
 scalar("bag_keys", 1, 1, const(DYNAMIC))
 scalar("set_union", 2, 64, const(DYNAMIC))
@@ -472,8 +473,8 @@ aggregate("variancep", 1, 1, const(REAL), "variancep")
 aggregate("percentile", 2, 2, _percentile, "percentile")
 aggregate("percentiles", 2, -1, _percentile, "percentile")
 aggregate("percentiles_array", 2, -1, const(DYNAMIC), "percentiles")
-aggregate("arg_max", 2, -1, same_as(0), "")
-aggregate("arg_min", 2, -1, same_as(0), "")
+aggregate("arg_max", 2, -1, same_as(0), "", "argmax")
+aggregate("arg_min", 2, -1, same_as(0), "", "argmin")
 
 
 def lookup(name: str) -> Fn | None:

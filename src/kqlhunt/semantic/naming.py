@@ -31,6 +31,8 @@ def expr_name(e: A.Expr) -> str | None:
             return f"{base}_{value}" if base else str(value)
         case A.Call(name=fname, args=args):
             fn = F.lookup(fname)
+            if fn is not None and fn.kind == "aggregate":
+                return aggregate_name(fn, args)  # tostring(make_set(x)) is named set_x
             if fn is None or not args or fn.kind != "scalar":
                 return None
             inner = expr_name(args[0])

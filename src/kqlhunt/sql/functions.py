@@ -399,6 +399,8 @@ def in_list(c: ExprCompiler, e: B.BCall, _: list[exp.Expression]) -> exp.Express
                 x = fn("lower", x)
             out: exp.Expression = fn("coalesce", fn("list_contains", lst, x), exp.Boolean(this=False))
             return paren(exp.Not(this=out)) if negated else paren(out)
+        if any(v.type.name == "dynamic" for v in e.args[1:]):
+            raise unsupported(f"`{e.fn}` over a dynamic value that is not a constant array", e.span)
         vals = [c.compile(v) for v in e.args[1:]]
         if ci:
             x = fn("lower", arg_string(c, left_e, x))
@@ -517,7 +519,8 @@ def abs_(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression
 
 @register("round")
 def round_(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
-    out = fn("round", *a)
+    # DuckDB's round takes an INTEGER number of digits
+    out = fn("round", a[0], cast(a[1], "INTEGER")) if len(a) > 1 else fn("round", a[0])
     return cast(out, physical(e.type)) if e.type.name in ("int", "long") else out
 
 
