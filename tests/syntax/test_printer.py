@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from kqlhunt.diagnostics import Span
 from kqlhunt.syntax import ast as A
-from kqlhunt.syntax.lexer import tokenize
+from kqlhunt.syntax.lexer import HYPHENATED, tokenize
 from kqlhunt.syntax.parser import UNSUPPORTED_OPERATORS, DynamicTimespan, parse
 from kqlhunt.syntax.printer import format_name, quote_string, to_kql
 
@@ -157,6 +157,8 @@ CORPUS = [
     # oddities the parser accepts
     "T | where true | where 1 == 1 | extend x = ['true'], y = null",
     "print in, and, by",
+    "let x = (let);\n(let) + x | summarize (by), (by) by by | sort by (asc) asc | join (on) on on",
+    "union ((A).B), ((-1).c) | join ((U)[0]) on a | lookup (f(x).y) on b | union ((A))",
 ]
 
 
@@ -299,7 +301,11 @@ def test_seed_hunts_round_trip() -> None:
 TEXT = st.text(st.one_of(st.characters(), st.sampled_from(list("\"'\\\0\n\r\t\u2028\ufeff[]*$-. /"))), max_size=8)
 IDENT = st.one_of(st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,6}", fullmatch=True),
                   st.from_regex(r"[^\W\d_]\w{0,4}", fullmatch=True)).filter(lambda n: format_name(n) == n)
-ANY_IDENT = st.one_of(IDENT, st.sampled_from(["by", "kind", "time", "datetime", "string", "on", "asc", "in"]))
+# Keywords the parser also reads as plain names, in most places (not `print`, `union`, `search`...).
+KEYWORD_NAMES = ["in", "and", "or", "by", "on", "to", "from", "step", "asc", "desc", "nulls", "first", "limit", "kind",
+                 "has", "between", "matches", "regex", "not", "datetime", "time", "guid", "let", "set", "view",
+                 "range", "find", "datatable", "typeof", "dynamic", "hint", "granny", "with_itemindex", "count"]
+ANY_IDENT = st.one_of(IDENT, st.sampled_from(KEYWORD_NAMES))
 
 
 def lit(kind: str, value: object) -> A.Literal:
@@ -332,11 +338,13 @@ LITERALS = st.one_of(
     DYNAMIC.map(lambda v: lit("dynamic", v)),
 )
 
-NAMES = st.one_of(IDENT.map(lambda n: A.Name(S, n)), TEXT.map(lambda n: A.Name(S, n, True)))
+NAMES = st.one_of(IDENT.map(lambda n: A.Name(S, n)), TEXT.map(lambda n: A.Name(S, n, True)),
+                  st.sampled_from(KEYWORD_NAMES).map(lambda n: A.Name(S, n)))
 
 BINARY_OPS = ["or", "and", "+", "-", "*", "/", "%", "==", "!=", "<", "<=", ">", ">=", "=~", "!~", "has", "!has",
               "contains_cs", "!startswith", "endswith", "like", "notlike", "matches regex", "hasprefix_cs"]
 LIST_OPS = ["in", "!in", "in~", "!in~", "has_any", "has_all"]
+CALL_KEYWORDS = ["in", "by", "let", "true", "null", "search", "range", "find", "kind", "on", "not", "count"]
 FOLDED = ("long", "real", "timespan", "int", "decimal")
 
 
@@ -368,7 +376,7 @@ def operators(e: st.SearchStrategy) -> st.SearchStrategy:
     simple = st.one_of(st.builds(A.Where, st.just(S), e, st.sampled_from(["where", "filter"])),
                        st.builds(A.Extend, st.just(S), _tup(assignment, 1)),
                        st.builds(A.Take, st.just(S), e, st.sampled_from(["take", "limit"])),
-                       st.sampled_from(sorted(UNSUPPORTED_OPERATORS)).map(lambda n: A.Unsupported(S, n)))
+                       st.sampled_from(sorted(n for n in UNSUPPORTED_OPERATORS if "-" not in n or n in HYPHENATED)).map(lambda n: A.Unsupported(S, n)))
     return st.one_of(
         simple,
         st.builds(A.Project, st.just(S), _tup(assignment, 1)),
@@ -390,7 +398,7 @@ def operators(e: st.SearchStrategy) -> st.SearchStrategy:
         st.builds(A.Top, st.just(S), e, key),
         st.builds(A.Count, st.just(S), TEXT),
         st.builds(A.Distinct, st.just(S), st.one_of(st.just((A.Star(S),)), _tup(e, 1))),
-        st.builds(A.Serialize, st.just(S), _tup(named)),
+        st.builds(A.Serialize, st.just(S), _tup(st.builds(A.Assignment, st.just(S), _tup(TEXT, 1, 1), e))),
         st.builds(A.As, st.just(S), TEXT),
         st.just(A.Getschema(S)),
         st.builds(A.Render, st.just(S), IDENT, st.just(())),
@@ -401,6 +409,7 @@ def sources(e: st.SearchStrategy) -> st.SearchStrategy:
     column = st.builds(A.ColumnDecl, st.just(S), TEXT, st.sampled_from(["long", "string", "datetime", "dynamic"]))
     return st.one_of(
         NAMES,
+        e,
         st.builds(A.Datatable, st.just(S), _tup(column, 1), _tup(e)),
         st.builds(A.PrintSource, st.just(S), _tup(st.builds(A.Assignment, st.just(S), _tup(TEXT, 0, 2), e), 1)),
         st.builds(A.RangeSource, st.just(S), ANY_IDENT, e, e, e),
@@ -420,7 +429,7 @@ def _compound(children: st.SearchStrategy) -> st.SearchStrategy:
         st.builds(A.Between, st.just(S), st.booleans(), children, children, children),
         st.builds(A.Member, st.just(S), children, ANY_IDENT),
         st.builds(A.Index, st.just(S), children.filter(lambda c: not isinstance(c, A.Literal)), children),
-        st.builds(A.Call, st.just(S), IDENT, _tup(arg), st.just(S)),
+        st.builds(A.Call, st.just(S), st.one_of(IDENT, st.sampled_from(CALL_KEYWORDS)), _tup(arg), st.just(S)),
         st.builds(A.JoinSide, st.just(S), st.sampled_from(["left", "right"]), TEXT),
         pipeline,
         sources(children),
@@ -438,9 +447,11 @@ def _statements(e: st.SearchStrategy) -> st.SearchStrategy:
     def param(name: str) -> st.SearchStrategy:
         return st.builds(lambda k, d: A.Param(S, name, k[0], k[1], d), kinds, _maybe_none(e))
 
-    params = st.tuples(IDENT, st.lists(TEXT, max_size=2)).flatmap(
+    params = st.tuples(ANY_IDENT, st.lists(TEXT, max_size=2)).flatmap(
         lambda names: st.tuples(*(param(n) for n in [names[0], *names[1]])))
-    function = st.builds(A.FunctionLiteral, st.just(S), st.one_of(st.just(()), params), _tup(query, 0, 2))
+    inner_let = st.builds(A.Let, st.just(S), TEXT, st.just(S), e)
+    function = st.builds(A.FunctionLiteral, st.just(S), st.one_of(st.just(()), params),
+                         _tup(st.one_of(query, inner_let), 0, 3))
     let = st.builds(A.Let, st.just(S), TEXT, st.just(S), st.one_of(e, function))
     return st.one_of(query, let)
 

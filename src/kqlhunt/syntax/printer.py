@@ -75,6 +75,10 @@ _UNITS = (("d", TICKS_PER["d"]), ("h", TICKS_PER["h"]), ("m", TICKS_PER["m"]), (
 _SHORT_ESCAPES = {"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\0": "\\0"}
 _NEEDS_ESCAPE = re.compile(r"[\\'\"]|[^\x20-\x7e]")
 _VIEW = re.compile(r"view(?!\w)")
+_STATEMENT_WORD = re.compile(r"(?:let|set|declare|alias|restrict|pattern)(?!\w)")
+_BY = re.compile(r"by(?!\w)")
+# A bare `range` or `find` leading a pipe context reads as the operator when followed by `x from` / a word.
+_SOURCE_LEAD = re.compile(r"(?:range(?= \S+ from(?!\w))|find(?= [^\W\d]| [\"']))")
 
 
 # ---------------------------------------------------------------- tokens: strings and names
@@ -260,6 +264,12 @@ def _expr(e: A.Expr, min_level: int = OR) -> str:
     return _pipe(e)
 
 
+def _guard_lead(text: str) -> str:
+    """`(range) has from` must keep its parentheses: bare, a pipe context would read a range source."""
+    m = _SOURCE_LEAD.match(text)
+    return f"({m.group()}){text[m.end():]}" if m else text
+
+
 def _pipe_list(items: tuple[A.Expr, ...]) -> str:
     """Comma-separated pipe contexts (call arguments, `in (...)` lists): an item other than the last
     is parenthesised when it is pipe-level, or its trailing operator would swallow the next items."""
@@ -284,7 +294,7 @@ def _pipe(e: A.Node) -> str:
     if isinstance(e, A.Binary):
         level = _level(e)
         left, right = (ADD, ADD) if level == CMP else (level, level + 1)
-        return f"{_expr(e.left, left)} {e.op} {_expr(e.right, right)}"
+        return _guard_lead(f"{_expr(e.left, left)} {e.op} {_expr(e.right, right)}")
     if isinstance(e, A.Call):
         return f"{e.name}({_pipe_list(e.args)})"
     if isinstance(e, A.Member):
@@ -293,10 +303,10 @@ def _pipe(e: A.Node) -> str:
     if isinstance(e, A.Index):
         return f"{_expr(e.target, POSTFIX)}[{_expr(e.index, OR)}]"
     if isinstance(e, A.InList):
-        return f"{_expr(e.left, ADD)} {e.op} ({_pipe_list(e.items)})"
+        return _guard_lead(f"{_expr(e.left, ADD)} {e.op} ({_pipe_list(e.items)})")
     if isinstance(e, A.Between):
         word = "!between" if e.negated else "between"
-        return f"{_expr(e.operand, ADD)} {word} ({_expr(e.low, ADD)} .. {_expr(e.high, ADD)})"
+        return _guard_lead(f"{_expr(e.operand, ADD)} {word} ({_expr(e.low, ADD)} .. {_expr(e.high, ADD)})")
     if isinstance(e, A.Unary):
         operand = _expr(e.operand, UNARY)
         return e.op + (" " if operand[:1] in ("-", "+") else "") + operand
@@ -370,8 +380,15 @@ def _options(options: tuple[A.NamedArg, ...]) -> str:
     return " ".join(f"{o.name}={_option_value(o.value)}" for o in options)
 
 
+def _table(e: A.Expr) -> str:
+    """A union table or join/lookup right side: `(pipe)` or a postfix expression. After a parenthesised
+    table the parser takes no `.name` / `[index]`, so `(a).b` is written `((a).b)`."""
+    text = _expr(e, POSTFIX)
+    return f"({text})" if _level(e) >= POSTFIX and text.startswith("(") else text
+
+
 def _tables(tables: tuple[A.Expr, ...]) -> str:
-    return ", ".join(_expr(t, POSTFIX) for t in tables)
+    return ", ".join(_table(t) for t in tables)
 
 
 def _assignment(a: A.Assignment) -> str:
@@ -476,11 +493,15 @@ def _operator(op: A.Operator) -> str:
         return f"project-rename {pairs}"
     if isinstance(op, A.Summarize):
         by = f"by {_assignments(op.by)}" if op.by else ""
-        return _words("summarize", _options(op.hints), _assignments(op.aggregates), by)
+        items = [_assignment(a) for a in op.aggregates]
+        if items and _BY.match(items[0]):  # `summarize (by)`: a bare `by` would start the by-clause
+            items[0] = f"({_pipe(op.aggregates[0].expr)})"
+        aggregates = ", ".join(items)
+        return _words("summarize", _options(op.hints), aggregates, by)
     if isinstance(op, A.Join | A.Lookup):
         on = f"on {', '.join(_expr(e) for e in op.on)}" if op.on else ""
         word = "join" if isinstance(op, A.Join) else "lookup"
-        return _words(word, _options(op.options), _expr(op.right, POSTFIX), on)
+        return _words(word, _options(op.options), _table(op.right), on)
     if isinstance(op, A.Union):
         return _words("union", _options(op.options), _tables(op.tables))
     if isinstance(op, A.MvExpand):
@@ -528,7 +549,8 @@ def _statement(s: A.Statement) -> str:
                 value = f"({value})"
         return f"let {format_name(s.name)} = {value}"
     if isinstance(s, A.QueryStatement):
-        return _pipe(s.expr)
+        text = _pipe(s.expr)
+        return f"({text})" if _STATEMENT_WORD.match(text) else text  # `(let) + 1` is no let statement
     raise TypeError(f"cannot print statement {type(s).__name__}")
 
 
