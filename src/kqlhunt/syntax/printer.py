@@ -367,11 +367,11 @@ def _words(*parts: str) -> str:
 def _option_value(value: A.Expr) -> str:
     """An option's value is a single token: an identifier, a string or a number."""
     if isinstance(value, A.Literal):
-        if value.kind == "string" and isinstance(value.value, str):
-            v = value.value
+        v = value.value
+        if value.kind == "string" and isinstance(v, str):
             return v if _is_ident_token(v) and v not in RAW_LITERAL_KINDS else quote_string(v)
-        if value.kind == "long" and isinstance(value.value, int | float) and not isinstance(value.value, bool) \
-                and value.value >= 0 and math.isfinite(value.value):
+        if value.kind == "long" and isinstance(v, int | float) and not isinstance(v, bool) \
+                and v >= 0 and math.isfinite(v):
             return _literal(value)
     return _expr(value, POSTFIX)
 
