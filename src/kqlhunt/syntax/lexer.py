@@ -47,7 +47,8 @@ class Token:
 HYPHENATED = frozenset({
     "project-away", "project-keep", "project-rename", "project-reorder", "project-smart",
     "mv-expand", "mv-apply", "parse-where", "parse-kv", "top-nested", "top-hitters",
-    "make-series", "make-graph", "graph-match", "partition-by",
+    "make-series", "make-graph", "graph-match", "partition-by", "assert-schema", "extend-schema",
+    "summarize-to", "lookup-tables", "sample-distinct",
 })
 
 PUNCTUATION = sorted(
@@ -230,7 +231,8 @@ class Lexer:
             unit = text[unit_start:self.pos].lower()
             if unit not in TICKS_PER:
                 raise self.fail(f"unknown timespan unit `{text[unit_start:self.pos]}`", start, self.pos)
-            ticks = round(float(number) * TICKS_PER[unit])
+            # whole numbers in integer arithmetic: a float would lose ticks beyond 2**53
+            ticks = int(number) * TICKS_PER[unit] if number.isdigit() else round(float(number) * TICKS_PER[unit])
             self.tokens.append(Token(T.TIMESPAN, text[start:self.pos], Span(start, self.pos), ticks))
             return
         if is_real:

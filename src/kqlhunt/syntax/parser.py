@@ -782,7 +782,7 @@ class Parser:
                 self.advance()
                 t = self.advance()
                 e = A.Member(e.span.cover(t.span), e, t.text)
-            elif self.at("[") and not isinstance(e, A.Literal):
+            elif self.at("[") and (not isinstance(e, A.Literal) or e.kind == "dynamic"):
                 self.advance()
                 idx = self.expr()
                 end = self.expect("]").span
@@ -902,8 +902,11 @@ class Parser:
             elif kind == "real":
                 value = float(value)
             elif kind == "decimal":
-                from decimal import Decimal
-                value = Decimal(inner.text) * sign
+                from decimal import Decimal, InvalidOperation
+                try:
+                    value = Decimal(inner.text) * sign
+                except InvalidOperation:
+                    raise self.fail(f"invalid decimal literal `{inner.text}`", inner.span) from None
         else:
             raise self.fail(f"expected a literal inside {t.text}(...), found {inner.describe()}", inner.span)
         self.advance()
@@ -961,6 +964,8 @@ class Parser:
             v = self.dynamic_value()
             if not isinstance(v, int | float) or isinstance(v, bool):
                 raise self.fail("expected a number after a sign", t.span)
+            if isinstance(v, DynamicTimespan):  # -1d stays a timespan
+                return DynamicTimespan(-v) if t.text == "-" else v
             return -v if t.text == "-" else v
         if t.kind is T.STRING:
             self.advance()
