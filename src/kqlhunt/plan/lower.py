@@ -256,7 +256,11 @@ class Lowerer:
         aggs = tuple((n, self.expr(x, low, ctx)) for n, x in rel.aggregates)
         hidden: tuple[B.Column, ...] = ()
         if ctx is not None:
-            # Per outer row: group by the row id too; the outer columns ride along unchanged.
+            # Per outer row: group by the row id too; the outer columns ride along unchanged. A key that is
+            # an outer column is constant within the row id, so it need not be hashed: take any value.
+            constant = [(n, x) for n, x in keys if isinstance(x, B.BCol) and x.name == n and n in low.constant]
+            keys = tuple(k for k in keys if k not in constant)
+            aggs = tuple((n, B.BAgg(x.type, span, "any_value", (x,))) for n, x in constant) + aggs
             keys = keys + ((ROWID, B.BCol(LONG, span, ROWID)),)
             aggs = aggs + tuple((c.name, B.BAgg(c.type, span, "any_value", (_col(c, span),))) for c in ctx.outer)
             hidden = (B.Column(ROWID, LONG),) + ctx.outer
