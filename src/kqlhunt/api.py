@@ -16,6 +16,7 @@ from typing import Any
 import pyarrow as pa
 
 from kqlhunt.diagnostics import KqlError
+from kqlhunt.engines.duckdb import DuckDBEngine
 from kqlhunt.plan.lower import lower
 from kqlhunt.plan.nodes import Plan
 from kqlhunt.semantic import bound as B
@@ -94,8 +95,6 @@ def query(kql: str, tables: Mapping[str, Any] | None = None, lake: str | Path | 
 def run(kql: str, *, tables: Mapping[str, Any] | None = None, lake: str | Path | None = None,
         now: datetime | str | None = None, schema: str = "auto", memory_limit: str | None = None,
         threads: int | None = None, geo_mmdb: str | None = None) -> tuple[pa.Table, CompiledQuery]:
-    from kqlhunt.engines.duckdb import DuckDBEngine
-
     engine = DuckDBEngine(memory_limit=memory_limit, threads=threads, geo_mmdb=geo_mmdb)
     try:
         if lake is not None:
