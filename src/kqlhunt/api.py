@@ -22,6 +22,7 @@ from kqlhunt.plan.nodes import Plan
 from kqlhunt.semantic import bound as B
 from kqlhunt.semantic.binder import Binder
 from kqlhunt.semantic.catalog import FLAVOURS, Catalog, choose_flavour
+from kqlhunt.semantic.types import BY_NAME
 from kqlhunt.sql.compile import compile_plan
 from kqlhunt.syntax.parser import parse
 
@@ -66,13 +67,8 @@ def compile(kql: str, *, schemas: Mapping[str, list[tuple[str, str]]] | None = N
     """Parse, bind and compile without data: table schemas come from `schemas` ({name: [(col, kusto type)]})
     or the built-in tables (DeviceNetworkEvents)."""
     flavour = _flavour(kql, schema)
-    tables = {name: tuple(B.Column(c, B_type(t)) for c, t in cols) for name, cols in (schemas or {}).items()}
+    tables = {name: tuple(B.Column(c, BY_NAME[t]) for c, t in cols) for name, cols in (schemas or {}).items()}
     return compile_query(kql, Catalog(tables, flavour), _normalise_now(now))
-
-
-def B_type(name: str):  # noqa: N802 - mirrors the Kusto type name
-    from kqlhunt.semantic.types import BY_NAME
-    return BY_NAME[name]
 
 
 def _flavour(kql: str, schema: str) -> str:

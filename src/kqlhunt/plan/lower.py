@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from kqlhunt.diagnostics import Span, unsupported
+from kqlhunt.plan.implied import drop_implied_terms, implied_facts
 from kqlhunt.plan.nodes import (
     PAggregate,
     PDistinct,
@@ -32,6 +33,8 @@ from kqlhunt.plan.nodes import (
     PWindow,
     SortSpec,
 )
+from kqlhunt.plan.prune import prune, refs
+from kqlhunt.plan.semijoin import reduce_joins
 from kqlhunt.semantic import bound as B
 from kqlhunt.semantic.types import BOOL, LONG, STRING, KType
 
@@ -75,8 +78,6 @@ class Lowerer:
         self.implied: dict[int, frozenset[tuple[str, str]]] = {}
 
     def plan(self, rel: B.BRel) -> Plan:
-        from kqlhunt.plan.implied import implied_facts
-
         self.implied = implied_facts(rel)
         low = self.lower(rel, None)
         root = low.node
@@ -374,8 +375,6 @@ class Lowerer:
         return Lowered(node)
 
     def search(self, rel: B.BSearch, ctx: ApplyCtx | None) -> Lowered:
-        from kqlhunt.plan.implied import drop_implied_terms
-
         low = self.lower(rel.input, ctx)
         span = rel.span
         columns = [c for c in low.node.columns if c.name != "$table"]
@@ -440,8 +439,6 @@ def _defer_key_filters(rel: B.BSummarize) -> tuple[B.BSummarize, B.BExpr | None]
     for f in reversed(filters):
         keep = []
         for part in _conjuncts(f.predicate):
-            from kqlhunt.plan.prune import refs
-
             if _costly(part) and refs(part) and refs(part) <= keys and not _has_agg_or_window(part):
                 deferred.append(part)
             else:
@@ -501,9 +498,6 @@ def _can_hold_term(t: KType, term: str) -> bool:
 
 
 def lower(rel: B.BRel) -> Plan:
-    from kqlhunt.plan.prune import prune
-    from kqlhunt.plan.semijoin import reduce_joins
-
     return prune(reduce_joins(Lowerer().plan(rel)))
 
 

@@ -856,16 +856,5 @@ def _has_agg(e: B.BExpr) -> bool:
     return False
 
 
-def _column_refs(e: B.BExpr) -> set[str]:
-    if isinstance(e, B.BCol):
-        return {e.name}
-    if isinstance(e, B.BCall | B.BAgg | B.BWindow):
-        out: set[str] = set()
-        for a in e.args:
-            out |= _column_refs(a)
-        return out
-    return set()
-
-
 def bind(script: A.Script, catalog: Catalog) -> B.BoundQuery:
     return Binder(catalog).bind_script(script)
