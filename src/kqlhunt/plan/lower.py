@@ -211,6 +211,9 @@ class Lowerer:
                 if fn in ORDERED_LIST_AGGS and low.order:
                     return POrderedAgg(e.type, e.span, fn, new_args, low.order)
                 return B.BAgg(e.type, e.span, fn, new_args)
+            case B.BColumnSubquery(rel=rel):
+                sub = self.lower(rel, None)
+                return PColumn(e.type, e.span, sub.node)
             case B.BScalarSubquery(rel=rel):
                 sub = self.lower(rel, None)
                 node = sub.node
@@ -390,6 +393,13 @@ class Lowerer:
         out += tuple((c.name, _col(c, span)) for c in low.node.hidden)
         node = PProject(rel.schema, low.node.hidden, span, "search", source, out)
         return replace(low, node=node)
+
+
+@dataclass(frozen=True, slots=True)
+class PColumn(B.BExpr):
+    """The first column of a sub-plan, as the right side of `in`."""
+
+    node: PNode
 
 
 @dataclass(frozen=True, slots=True)

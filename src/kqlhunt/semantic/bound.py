@@ -90,6 +90,13 @@ class BScalarSubquery(BExpr):
     rel: BRel
 
 
+@dataclass(frozen=True, slots=True)
+class BColumnSubquery(BExpr):
+    """`x in (T | project c)`: the values of the first column of a tabular expression."""
+
+    rel: BRel
+
+
 # ---------------------------------------------------------------- tabular operators
 
 

@@ -234,7 +234,13 @@ class _Bind:
         args: list[B.BExpr] = [lhs]
         for it in items:
             if self.owner.binder.is_tabular(it, self.scope):
-                raise unsupported(f"`{op}` with a tabular subquery", it.span)
+                if op not in ("in", "!in", "in~", "!in~") or len(items) != 1:
+                    raise unsupported(f"`{op}` with a tabular subquery", it.span)
+                rel = self.owner.binder.tabular(it, self.scope)
+                if not rel.schema:
+                    raise self.fail("KH249", f"`{op}` needs a table with at least one column", it.span)
+                args.append(B.BColumnSubquery(rel.schema[0].type, it.span, rel))
+                continue
             args.append(fold(self.expr(it)))
         if len(args) == 1:
             raise self.fail("KH249", f"`{op}` needs at least one value", span)

@@ -390,6 +390,10 @@ def in_list(c: ExprCompiler, e: B.BCall, _: list[exp.Expression]) -> exp.Express
     x = c.compile(left_e)
     ci = e.fn.endswith("~")
     negated = e.fn.startswith("!")
+    from kqlhunt.plan.lower import PColumn
+
+    if len(e.args) == 2 and isinstance(e.args[1], PColumn):
+        return _in_subquery(c, e, x, e.args[1], ci, negated)
     values = _expand_values(c, e.args[1:], e.span)
     if values is None:
         if len(e.args) == 2 and is_list(e.args[1].type):
@@ -423,6 +427,27 @@ def in_list(c: ExprCompiler, e: B.BCall, _: list[exp.Expression]) -> exp.Express
         # `in` is an OR of == and `!in` an AND of !=: a null value is never in a list of non-null values
         out = exp.Coalesce(this=paren(out), expressions=[exp.Boolean(this=False)])
     return paren(exp.Not(this=paren(out))) if negated else paren(out)
+
+
+def _in_subquery(c: ExprCompiler, e: B.BCall, x: exp.Expression, sub: B.BExpr, ci: bool,
+                 negated: bool) -> exp.Expression:
+    """`x in (T | ...)`: membership in the first column of T. Kusto's `in` is an OR of == and `!in` an AND
+    of != (null == value is false), so nulls on either side never make the answer null."""
+    node = sub.node  # type: ignore[attr-defined]
+    first = node.columns[0]
+    value: exp.Expression = col(first.name)
+    if first.type.name != e.args[0].type.name and not (first.type.is_numeric and e.args[0].type.is_numeric):
+        if "string" not in (first.type.name, e.args[0].type.name):
+            raise unsupported(f"`{e.fn}` between {e.args[0].type} and a column of {first.type}", e.span)
+        value = to_string(c, first.type, value)
+        x = arg_string(c, e.args[0], x)
+    if ci:
+        value, x = fn("lower", value), fn("lower", x)
+    wanted = exp.Select().select(value, copy=False).from_(
+        exp.Table(this=exp.to_identifier(c.owner.node(node), quoted=True)), copy=False).where(
+        exp.Not(this=is_null(col(first.name))), copy=False)
+    found = exp.Coalesce(this=exp.In(this=x, query=exp.Subquery(this=wanted)), expressions=[exp.Boolean(this=False)])
+    return paren(exp.Not(this=found)) if negated else paren(found)
 
 
 @register("has_any", "has_all", raw=True)
