@@ -25,6 +25,7 @@ from kqlhunt.semantic.bound import Column, Schema
 from kqlhunt.semantic.catalog import Catalog, builtin_schema
 from kqlhunt.semantic.types import BY_NAME, KType
 from kqlhunt.sql.compile import table_view
+from kqlhunt.sql.expressions import fn, string
 from kqlhunt.sql.types import physical
 
 RAW_PREFIX = "kh_raw_"
@@ -39,14 +40,6 @@ class Source:
 
 def _quote(name: str) -> str:
     return exp.to_identifier(name, quoted=True).sql("duckdb")
-
-
-def _str(value: str) -> exp.Expression:
-    return exp.Literal.string(value)
-
-
-def _fn(name: str, *args: exp.Expression) -> exp.Expression:
-    return exp.Anonymous(this=name, expressions=list(args))
 
 
 def kusto_type_of(duck_type: str) -> KType:
@@ -77,7 +70,7 @@ def convert_column(raw: str | None, duck_type: str | None, target: KType, non_nu
     """Raw column (or absent) -> value of the Kusto type's physical representation."""
     if raw is None or duck_type is None:
         if target.name == "string":
-            return _str("")
+            return string("")
         return exp.Cast(this=exp.Null(), to=exp.DataType.build(physical(target), dialect="duckdb"))
     c = exp.column(raw, quoted=True)
     t = duck_type.upper()
@@ -90,7 +83,7 @@ def convert_column(raw: str | None, duck_type: str | None, target: KType, non_nu
             if t == "VARCHAR" and non_null:
                 return c
             value = c if t == "VARCHAR" else try_cast("VARCHAR")
-            return exp.Coalesce(this=value, expressions=[_str("")])
+            return exp.Coalesce(this=value, expressions=[string("")])
         case "int" | "long" | "real" | "bool" | "decimal":
             return c if physical(target) == t else try_cast(physical(target))
         case "datetime":
@@ -99,23 +92,23 @@ def convert_column(raw: str | None, duck_type: str | None, target: KType, non_nu
             if t.startswith("TIMESTAMP") or t == "DATE":
                 return try_cast("TIMESTAMP")
             if t == "VARCHAR":
-                return _fn("kh_parse_datetime", c)
+                return fn("kh_parse_datetime", c)
             return exp.Cast(this=exp.Null(), to=exp.DataType.build("TIMESTAMP"))
         case "timespan":
             if t == "INTERVAL":
-                seconds = _fn("epoch", c)
-                return exp.Cast(this=_fn("round", exp.Mul(this=seconds, expression=exp.Literal.number(10_000_000))),
+                seconds = fn("epoch", c)
+                return exp.Cast(this=fn("round", exp.Mul(this=seconds, expression=exp.Literal.number(10_000_000))),
                                 to=exp.DataType.build("BIGINT"))
             return try_cast("BIGINT")
         case "dynamic":
             if t == "JSON":
                 return c
             if t == "VARCHAR":
-                parsed = exp.Case().when(_fn("json_valid", c), exp.Cast(this=c, to=exp.DataType.build("JSON")))
-                parsed = parsed.else_(exp.Cast(this=_fn("to_json", c), to=exp.DataType.build("JSON")))
-                empty = exp.Or(this=exp.Is(this=c, expression=exp.Null()), expression=exp.EQ(this=c, expression=_str("")))
+                parsed = exp.Case().when(fn("json_valid", c), exp.Cast(this=c, to=exp.DataType.build("JSON")))
+                parsed = parsed.else_(exp.Cast(this=fn("to_json", c), to=exp.DataType.build("JSON")))
+                empty = exp.Or(this=exp.Is(this=c, expression=exp.Null()), expression=exp.EQ(this=c, expression=string("")))
                 return exp.Case().when(empty, exp.Cast(this=exp.Null(), to=exp.DataType.build("JSON"))).else_(parsed)
-            return exp.Cast(this=_fn("to_json", c), to=exp.DataType.build("JSON"))
+            return exp.Cast(this=fn("to_json", c), to=exp.DataType.build("JSON"))
     raise error("KH400", f"cannot read a {duck_type} column as {target}")
 
 
@@ -181,7 +174,7 @@ class DuckDBEngine:
             parquet = sorted(str(p) for p in path.rglob("*.parquet"))
             if not parquet:
                 raise error("KH401", f"no Parquet files under {path} (table `{name}`)")
-            return _fn("read_parquet", exp.Array(expressions=[_str(p) for p in parquet]),
+            return fn("read_parquet", exp.Array(expressions=[string(p) for p in parquet]),
                        exp.EQ(this=exp.column("union_by_name"), expression=exp.true()),
                        exp.EQ(this=exp.column("hive_partitioning"), expression=exp.false()))
         else:
@@ -190,11 +183,11 @@ class DuckDBEngine:
             files = str(path)
             suffix = path.suffix.lower()
         if suffix == ".parquet":
-            return _fn("read_parquet", _str(files), exp.EQ(this=exp.column("union_by_name"), expression=exp.true()))
+            return fn("read_parquet", string(files), exp.EQ(this=exp.column("union_by_name"), expression=exp.true()))
         if suffix in (".csv", ".tsv", ".txt"):
-            return _fn("read_csv", _str(files), exp.EQ(this=exp.column("auto_detect"), expression=exp.true()))
+            return fn("read_csv", string(files), exp.EQ(this=exp.column("auto_detect"), expression=exp.true()))
         if suffix in (".json", ".jsonl", ".ndjson"):
-            return _fn("read_json", _str(files), exp.EQ(this=exp.column("auto_detect"), expression=exp.true()))
+            return fn("read_json", string(files), exp.EQ(this=exp.column("auto_detect"), expression=exp.true()))
         raise error("KH401", f"unknown file type `{suffix}` for table `{name}` "
                                       "(use .parquet, .csv or .json/.jsonl)")
 

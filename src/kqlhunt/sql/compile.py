@@ -92,11 +92,7 @@ class SqlCompiler:
         if key in self.names:
             return self.names[key]
         query = self.render(node)
-        name = f"s{len(self.ctes) + 1:02d}_{_slug(node.label)}"
-        materialized = isinstance(node, P.PShared) and node.materialized
-        cte = exp.CTE(this=query, alias=exp.TableAlias(this=exp.to_identifier(name, quoted=True)),
-                      materialized=True if materialized else None)
-        self.ctes.append(cte)
+        name = self._cte_for(query, node.label, isinstance(node, P.PShared) and node.materialized)
         self.names[key] = name
         return name
 
@@ -280,9 +276,11 @@ class SqlCompiler:
         side = {"inner": "INNER", "left": "LEFT", "right": "RIGHT", "full": "FULL"}[node.kind]
         return _select(*items).from_(lt, copy=False).join(rt, on=cond, join_type=side, copy=False)
 
-    def _cte_for(self, query: exp.Expression, label: str) -> str:
+    def _cte_for(self, query: exp.Expression, label: str, materialized: bool = False) -> str:
+        """Append a CTE named after its step: `s07_summarize`."""
         name = f"s{len(self.ctes) + 1:02d}_{_slug(label)}"
-        self.ctes.append(exp.CTE(this=query, alias=exp.TableAlias(this=exp.to_identifier(name, quoted=True))))
+        self.ctes.append(exp.CTE(this=query, alias=exp.TableAlias(this=exp.to_identifier(name, quoted=True)),
+                                 materialized=True if materialized else None))
         return name
 
     def ipv4_lookup(self, node: P.PIpv4Lookup) -> exp.Expression:
