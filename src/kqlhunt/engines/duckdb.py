@@ -20,7 +20,8 @@ import pyarrow as pa
 from sqlglot import exp
 
 from kqlhunt.diagnostics import error
-from kqlhunt.engines.duckdb_runtime import UDF_NAMES, install, register_udfs
+from kqlhunt.engines.duckdb_runtime import install, register_udfs
+from kqlhunt.engines.runtime.udfs import all_udfs
 from kqlhunt.semantic.bound import Column, Schema
 from kqlhunt.semantic.catalog import Catalog, builtin_schema
 from kqlhunt.semantic.types import BY_NAME, KType
@@ -226,9 +227,9 @@ class DuckDBEngine:
 
     def run(self, sql: str, columns: tuple[Column, ...]) -> pa.Table:
         lowered = sql.lower()  # sqlglot prints function names in upper case
-        needed = {name for name in UDF_NAMES if name in lowered} - self.udfs
+        needed = {name for name in all_udfs() if name in lowered} - self.udfs
         if needed:
-            register_udfs(self.con, needed, self.geo_mmdb)
+            register_udfs(self.con, needed, {"geo_mmdb": self.geo_mmdb})
             self.udfs |= needed
         try:
             relation = self.con.sql(sql)

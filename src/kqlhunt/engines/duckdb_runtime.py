@@ -7,10 +7,12 @@ cannot express well: `series_outliers` (Kusto's Tukey test) and the offline geo-
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import functools
+from typing import Any
 
-if TYPE_CHECKING:
-    import duckdb
+import duckdb
+
+from kqlhunt.engines.runtime.udfs import all_udfs
 
 IPV4_RE = (r"^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}"
            r"(/([0-9]|[12][0-9]|3[0-2]))?$")
@@ -71,35 +73,11 @@ def install(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(m)
 
 
-UDF_NAMES = ("kh_geo_info", "kh_series_outliers")
-
-
-def register_udfs(con: duckdb.DuckDBPyConnection, names: set[str], geo_mmdb: str | None = None) -> None:
-    """Register the Python UDFs a query calls. Lazily, because importing them (numpy, the geo table)
-    costs more than most queries that do not need them."""
-    import duckdb as duckdb_mod
-
-    # duckdb 2.x names the type module `sqltypes`; 1.x called it `typing`
-    types = getattr(duckdb_mod, "sqltypes", None) or duckdb_mod.typing
-    if "kh_geo_info" in names:
-        from kqlhunt.engines.runtime.geoip import GeoDatabase, geo_info_arrow
-
-        db_holder: dict[str, GeoDatabase] = {}
-
-        # no annotations: DuckDB inspects the signature and cannot resolve postponed ones
-        def geo(arr):  # type: ignore[no-untyped-def]
-            if "db" not in db_holder:
-                db_holder["db"] = GeoDatabase.from_mmdb(geo_mmdb) if geo_mmdb else GeoDatabase.bundled()
-            return geo_info_arrow(db_holder["db"], arr)
-
-        con.create_function("kh_geo_info", geo, [types.VARCHAR], types.VARCHAR, type="arrow",
-                            null_handling="special", side_effects=False)
-    if "kh_series_outliers" in names:
-        from kqlhunt.engines.runtime.series import series_outliers_arrow
-
-        def outliers(arr):  # type: ignore[no-untyped-def]
-            return series_outliers_arrow(arr)
-
-        double_list = duckdb_mod.list_type(types.DOUBLE)
-        con.create_function("kh_series_outliers", outliers, [double_list], double_list, type="arrow",
-                            null_handling="special", side_effects=False)
+def register_udfs(con: duckdb.DuckDBPyConnection, names: set[str], options: dict[str, Any]) -> None:
+    """Register the Python UDFs (engines/runtime/udfs.py) a query calls, on first use."""
+    specs = all_udfs()
+    for name in sorted(names):
+        spec = specs[name]
+        func = functools.partial(spec.func, options) if spec.needs_options else spec.func
+        con.create_function(name, func, [duckdb.sqltype(t) for t in spec.params], duckdb.sqltype(spec.returns),
+                            type="arrow", null_handling="special", side_effects=False)

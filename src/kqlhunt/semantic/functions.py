@@ -477,6 +477,14 @@ aggregate("arg_max", 2, -1, same_as(0), "", "argmax")
 aggregate("arg_min", 2, -1, same_as(0), "", "argmin")
 
 
+def window(name: str, lo: int, hi: int, rule: TypeRule) -> None:
+    _add(Fn(name, "window", lo, hi, rule))
+
+
+# the families in kqlhunt.semantic.signatures register themselves with the helpers above
+from kqlhunt.semantic import signatures as _signatures  # noqa: E402,F401  (import for its side effect)
+
+
 def lookup(name: str) -> Fn | None:
     return REGISTRY.get(name)
 

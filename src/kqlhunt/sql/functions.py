@@ -1217,4 +1217,7 @@ def series_outliers(c: ExprCompiler, e: B.BCall, _: list[exp.Expression]) -> exp
     return fn("kh_series_outliers", lst)
 
 
+# the families in kqlhunt.sql.lowerings register themselves with `register`
+from kqlhunt.sql import lowerings as _lowerings  # noqa: E402,F401  (import for its side effect)
+
 __all__ = ["LOWERINGS", "RAW_ARGS", "to_string", "to_json", "data_type", "cidr_bounds", "url_part"]

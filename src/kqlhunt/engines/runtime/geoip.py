@@ -285,3 +285,21 @@ def geo_info_arrow(db: GeoDatabase, arr: pa.Array | pa.ChunkedArray) -> pa.Strin
         arr = pc.cast(arr, pa.string())
     encoded = pc.dictionary_encode(arr)
     return db.lookup_json_many(encoded.dictionary).take(encoded.indices)
+
+
+@functools.cache
+def _database(mmdb: str | None) -> GeoDatabase:
+    return GeoDatabase.from_mmdb(mmdb) if mmdb else GeoDatabase.bundled()
+
+
+def _geo_udf(options: dict[str, Any], arr: pa.Array) -> pa.StringArray:
+    return geo_info_arrow(_database(options.get("geo_mmdb")), arr)
+
+
+def _udfs() -> tuple[Any, ...]:
+    from kqlhunt.engines.runtime.udfs import Udf
+
+    return (Udf("kh_geo_info", _geo_udf, ("VARCHAR",), "VARCHAR", needs_options=True),)
+
+
+UDFS = _udfs()

@@ -300,3 +300,12 @@ def series_stats_dynamic(
         "sum": total,
         "len": len(values),
     }
+
+
+def _udfs() -> tuple[Any, ...]:
+    from kqlhunt.engines.runtime.udfs import Udf
+
+    return (Udf("kh_series_outliers", lambda arr: series_outliers_arrow(arr), ("DOUBLE[]",), "DOUBLE[]"),)
+
+
+UDFS = _udfs()

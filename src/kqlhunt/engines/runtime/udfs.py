@@ -1,0 +1,51 @@
+"""The Python UDFs compiled queries may call (`kh_*`), declared per family and registered on demand.
+
+A family module under `kqlhunt.engines.runtime` lists its UDFs in a module-level `UDFS` sequence of `Udf`
+specs and keeps heavy imports (numpy, data files) inside the functions, so collecting the specs is cheap.
+The engine registers a UDF on a connection the first time a query's SQL names it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+# the family modules that declare UDFs (each has a module-level UDFS)
+FAMILIES = ("geoip", "series", "text", "dynamic", "mathx", "timex", "network")
+
+
+@dataclass(frozen=True, slots=True)
+class Udf:
+    """One vectorised UDF: `func` takes pyarrow arrays (one per parameter) and returns a pyarrow array.
+
+    `params` and `returns` are DuckDB type strings (`VARCHAR`, `DOUBLE[]`, `JSON`, ...). Nulls reach the
+    function (null_handling="special"), so it decides what a null input gives, as Kusto does.
+    """
+
+    name: str
+    func: Callable[..., Any]
+    params: tuple[str, ...]
+    returns: str
+    needs_options: bool = False  # func(options, *arrays): engine options such as the geo database path
+
+
+@cache
+def all_udfs() -> dict[str, Udf]:
+    out: dict[str, Udf] = {}
+    for family in FAMILIES:
+        try:
+            module = importlib.import_module(f"kqlhunt.engines.runtime.{family}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"kqlhunt.engines.runtime.{family}":
+                continue  # a family not written yet
+            raise
+        for spec in getattr(module, "UDFS", ()):
+            assert spec.name not in out, f"UDF {spec.name} declared twice"
+            out[spec.name] = spec
+    return out
+
+
+__all__ = ["Udf", "all_udfs", "FAMILIES"]

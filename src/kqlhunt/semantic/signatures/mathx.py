@@ -1,0 +1,3 @@
+"""Signatures of the mathx functions (see kqlhunt.semantic.functions for the helpers and conventions)."""
+
+from __future__ import annotations
