@@ -7,6 +7,8 @@ documented error bounds, and `percentile` is nearest-rank like Kusto (DuckDB `qu
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlglot import exp
 
 from kqlhunt.diagnostics import unsupported
@@ -30,9 +32,28 @@ def _and(a: exp.Expression | None, b: exp.Expression) -> exp.Expression:
     return b if a is None else exp.And(this=a, expression=b)
 
 
+AggLowering = Callable[
+    [ExprCompiler, str, tuple[B.BExpr, ...], list[exp.Expression], KType, tuple[SortSpec, ...]], exp.Expression]
+AGG_LOWERINGS: dict[str, AggLowering] = {}  # families (sql/lowerings/aggregates.py) add theirs here
+
+
+def register_agg(*names: str) -> Callable[[AggLowering], AggLowering]:
+    """Decorator: `f(compiler, name, bound args, compiled args, output type, serialized order)` lowers the
+    aggregates `names` (it takes precedence over the built-in cases below)."""
+
+    def deco(f: AggLowering) -> AggLowering:
+        for n in names:
+            AGG_LOWERINGS[n] = f
+        return f
+
+    return deco
+
+
 def compile_agg(c: ExprCompiler, name: str, args: tuple[B.BExpr, ...], out: KType,
                 order: tuple[SortSpec, ...]) -> exp.Expression:
     a = [c.compile(x) for x in args]
+    if name in AGG_LOWERINGS:
+        return AGG_LOWERINGS[name](c, name, args, a, out, order)
     t0 = args[0].type if args else None
     match name:
         case "count":
@@ -129,3 +150,7 @@ def _list_type(x: B.BExpr) -> str:
 
 
 __all__ = ["compile_agg", "is_list"]
+
+
+# the aggregate family registers itself with `register_agg`
+from kqlhunt.sql.lowerings import aggregates as _aggregates  # noqa: E402,F401  (import for its side effect)
