@@ -205,8 +205,8 @@ def test_syntax_errors_carry_position_and_expectation(text: str, line: int, col:
 
 
 def test_unsupported_operator_is_parsed_and_named() -> None:
-    op = ops("T | parse x with a '-' b | take 1")[0]
-    assert isinstance(op, A.Unsupported) and op.name == "parse"
+    op = ops("T | parse-kv x as (a: string) | take 1")[0]
+    assert isinstance(op, A.Unsupported) and op.name == "parse-kv"
 
 
 def test_too_deep_nesting_is_a_diagnostic() -> None:

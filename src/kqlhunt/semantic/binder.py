@@ -23,6 +23,7 @@ from kqlhunt.semantic.naming import (
     percentile_suffix,
     unique_name,
 )
+from kqlhunt.semantic.parse_pattern import parse_items, plan_parse
 from kqlhunt.semantic.scalars import ScalarBinder, Scope
 from kqlhunt.semantic.types import BY_NAME, DYNAMIC, LONG, STRING, KType
 from kqlhunt.syntax import ast as A
@@ -281,6 +282,8 @@ class Binder:
                 return self.mv_apply(rel, op, scope)
             case A.Evaluate():
                 return self.evaluate(rel, op, scope)
+            case A.Parse():
+                return self.parse(rel, op, scope, ctx)
             case A.Sort(keys=keys, span=span):
                 bkeys = tuple(self.sort_key(k, rel.schema, scope, ctx) for k in keys)
                 ctx.serialized = True
@@ -396,6 +399,28 @@ class Binder:
                     schema[index] = col
         out = tuple((c.name, assigned.get(c.name) or B.BCol(c.type, span, c.name)) for c in schema)
         return B.BProject(tuple(schema), span, rel, out, "extend")
+
+    def parse(self, rel: B.BRel, op: A.Parse, scope: Scope, ctx: _Ctx) -> B.BRel:
+        plan = plan_parse(op)
+        text = fold(self.scalars.bind(op.source, rel.schema, scope, serialized=ctx.serialized))
+        matched, items = parse_items(plan, text, op.span)
+        if op.keyword == "parse-where":
+            rel = B.BFilter(rel.schema, op.span, rel, matched)
+        return self.with_columns(rel, items, op.span, op.keyword)
+
+    def with_columns(self, rel: B.BRel, items: list[tuple[str, B.BExpr]], span: Span, label: str) -> B.BRel:
+        """`rel` plus computed columns: an existing name is replaced in place, a new one appended."""
+        schema = list(rel.schema)
+        assigned = dict(items)
+        for name, bexpr in items:
+            col = B.Column(name, bexpr.type)
+            index = next((i for i, c in enumerate(schema) if c.name == name), None)
+            if index is None:
+                schema.append(col)
+            else:
+                schema[index] = col
+        out = tuple((c.name, assigned.get(c.name) or B.BCol(c.type, span, c.name)) for c in schema)
+        return B.BProject(tuple(schema), span, rel, out, label)
 
     def extend_item(self, item: A.Assignment, schema: B.Schema, names: list[str], scope: Scope, ctx: _Ctx) \
             -> list[tuple[str, B.BExpr]]:

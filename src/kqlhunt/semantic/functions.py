@@ -269,6 +269,9 @@ scalar("ipv4_compare", 2, 4, const(LONG))
 scalar("parse_ipv4", 1, 1, const(LONG))
 scalar("parse_ipv4_mask", 2, 2, const(LONG))
 scalar("geo_info_from_ip_address", 1, 1, const(DYNAMIC))
+# internal: the `parse` operator's regex match and named group (names no query can spell)
+scalar("$parse_match", 2, 2, const(BOOL))
+scalar("$parse_group", 3, 3, const(STRING))
 
 
 def _iif(args: list[BExpr]) -> KType:

@@ -990,6 +990,16 @@ def url_part(text: exp.Expression, part: str) -> exp.Expression:
     return fn("regexp_extract", text, string(URL_RE), number(URL_PARTS[part]))
 
 
+@register("$parse_match")
+def parse_match(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
+    return fn("regexp_matches", a[0], a[1])
+
+
+@register("$parse_group")
+def parse_group(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
+    return fn("regexp_extract", a[0], a[1], number(const_value(e.args[2])))  # DuckDB wants an INTEGER literal
+
+
 @register("parse_url", raw=True)
 def parse_url(c: ExprCompiler, e: B.BCall, _: list[exp.Expression]) -> exp.Expression:
     raise unsupported("parse_url() as a whole object (use its members: parse_url(x).Host, ...)", e.span)

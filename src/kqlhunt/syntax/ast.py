@@ -319,6 +319,23 @@ class Evaluate(Operator):
 
 
 @dataclass(frozen=True, slots=True)
+class ParsePart(Node):
+    """One element of a `parse ... with` pattern: a string constant, a column (`name[: type]`) or `*`."""
+
+    kind: str  # text | column | star
+    value: str = ""  # text: the constant; column: the column name
+    type_name: str | None = None  # column: its declared type (None: string)
+
+
+@dataclass(frozen=True, slots=True)
+class Parse(Operator):
+    options: tuple[NamedArg, ...]  # kind=simple|regex|relaxed, flags=...
+    source: Expr
+    parts: tuple[ParsePart, ...]
+    keyword: str = "parse"  # parse | parse-where
+
+
+@dataclass(frozen=True, slots=True)
 class Sort(Operator):
     keys: tuple[SortKey, ...]
     keyword: str = "sort"  # sort | order

@@ -38,7 +38,7 @@ TYPE_NAMES = {
 TYPED_LITERAL_FUNCS = {"int", "long", "real", "double", "bool", "boolean", "decimal"}
 
 UNSUPPORTED_OPERATORS = {
-    "parse", "parse-where", "parse-kv", "make-series", "top-nested", "top-hitters", "sample",
+    "parse-kv", "make-series", "top-nested", "top-hitters", "sample",
     "sample-distinct", "invoke", "fork", "facet", "partition", "scan", "consume", "find", "reduce",
     "project-smart", "externaldata", "lookup-tables", "make-graph", "graph-match", "execute",
     "search", "extend-schema", "assert-schema", "partition-by", "summarize-to",
@@ -539,6 +539,35 @@ class Parser:
                         self.tok.span)
         return A.Evaluate(self.span_from(start), options, plugin)
 
+    def op_parse(self, start: int, keyword: str = "parse") -> A.Operator:
+        options = self.options({"kind", "flags"})
+        source = self.expr()
+        self.expect("with", "`with` and a pattern after the parsed expression")
+        parts: list[A.ParsePart] = []
+        while not (self.tok.kind is T.EOF or self.at("|", ")", ";")):
+            p_start = self.tok.span.start
+            if self.tok.kind is T.STRING:
+                value = self.advance().text
+                while self.tok.kind is T.STRING:  # adjacent literals concatenate
+                    value += self.advance().text
+                parts.append(A.ParsePart(self.span_from(p_start), "text", value))
+            elif self.at("*"):
+                self.advance()
+                parts.append(A.ParsePart(self.span_from(p_start), "star"))
+            elif self.at_name():
+                name, _ = self.name("a column name")
+                type_name = self.type_name() if self.accept(":") else None
+                parts.append(A.ParsePart(self.span_from(p_start), "column", name, type_name))
+            else:
+                raise self.fail(f"expected a string, a column name or `*` in the parse pattern, "
+                                f"found {self.tok.describe()}")
+        if not parts:
+            raise self.fail("expected a parse pattern after `with`")
+        return A.Parse(self.span_from(start), options, source, tuple(parts), keyword)
+
+    def op_parse_where(self, start: int) -> A.Operator:
+        return self.op_parse(start, "parse-where")
+
     def sort_key(self) -> A.SortKey:
         k_start = self.tok.span.start
         e = self.expr()
@@ -1007,7 +1036,7 @@ OPERATORS = {
     "sort": Parser.op_sort, "order": Parser.op_order, "take": Parser.op_take, "limit": Parser.op_limit,
     "top": Parser.op_top, "count": Parser.op_count, "distinct": Parser.op_distinct,
     "serialize": Parser.op_serialize, "as": Parser.op_as, "getschema": Parser.op_getschema,
-    "render": Parser.op_render,
+    "render": Parser.op_render, "parse": Parser.op_parse, "parse-where": Parser.op_parse_where,
 }
 
 

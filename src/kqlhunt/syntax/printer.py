@@ -511,6 +511,17 @@ def _operator(op: A.Operator) -> str:
         return f"{_mv('mv-apply', op.options, op.items, op.limit)} on ({sub})"
     if isinstance(op, A.Evaluate):
         return _words("evaluate", _options(op.options), _pipe(op.plugin))
+    if isinstance(op, A.Parse):
+        parts = []
+        for part in op.parts:
+            if part.kind == "text":
+                parts.append(quote_string(part.value))
+            elif part.kind == "star":
+                parts.append("*")
+            else:
+                parts.append(format_name(part.value) + (f": {part.type_name}" if part.type_name else ""))
+        keyword = op.keyword if op.keyword in ("parse", "parse-where") else "parse"
+        return _words(keyword, _options(op.options), _expr(op.source), "with", " ".join(parts))
     if isinstance(op, A.Sort):
         keyword = op.keyword if op.keyword in ("sort", "order") else "sort"
         return f"{keyword} by {', '.join(_sort_key(k) for k in op.keys)}"
