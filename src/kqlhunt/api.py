@@ -17,6 +17,7 @@ import pyarrow as pa
 
 from kqlhunt.diagnostics import KqlError
 from kqlhunt.engines.duckdb import DuckDBEngine
+from kqlhunt.engines.external import ExternalResolver
 from kqlhunt.plan.lower import lower
 from kqlhunt.plan.nodes import Plan
 from kqlhunt.semantic import bound as B
@@ -81,16 +82,22 @@ def _flavour(kql: str, schema: str) -> str:
 
 def query(kql: str, tables: Mapping[str, Any] | None = None, lake: str | Path | None = None,
           now: datetime | str | None = None, *, schema: str = "auto", memory_limit: str | None = None,
-          threads: int | None = None, geo_mmdb: str | None = None) -> pa.Table:
+          threads: int | None = None, geo_mmdb: str | None = None,
+          externaldata: Mapping[str, str | Path] | None = None, fetch_external: bool = False) -> pa.Table:
     """Run a KQL query. `tables` maps names to files, folders, globs, DataFrames or Arrow tables;
-    `lake` is a directory of `<Table>/**/*.parquet`; `now` pins now()/ago(). Raises `KqlError`."""
+    `lake` is a directory of `<Table>/**/*.parquet`; `now` pins now()/ago(). `externaldata` maps the URIs
+    of `externaldata` operators to local files; http(s) URIs not mapped are fetched only when
+    `fetch_external` is true. Raises `KqlError`."""
     return run(kql, tables=tables, lake=lake, now=now, schema=schema, memory_limit=memory_limit,
-               threads=threads, geo_mmdb=geo_mmdb)[0]
+               threads=threads, geo_mmdb=geo_mmdb, externaldata=externaldata, fetch_external=fetch_external)[0]
 
 
 def run(kql: str, *, tables: Mapping[str, Any] | None = None, lake: str | Path | None = None,
         now: datetime | str | None = None, schema: str = "auto", memory_limit: str | None = None,
-        threads: int | None = None, geo_mmdb: str | None = None) -> tuple[pa.Table, CompiledQuery]:
+        threads: int | None = None, geo_mmdb: str | None = None,
+        externaldata: Mapping[str, str | Path] | None = None, fetch_external: bool = False,
+        resolver: ExternalResolver | None = None) -> tuple[pa.Table, CompiledQuery]:
+    resolver = resolver or ExternalResolver(dict(externaldata or {}), fetch=fetch_external)
     engine = DuckDBEngine(memory_limit=memory_limit, threads=threads, geo_mmdb=geo_mmdb)
     try:
         if lake is not None:
@@ -99,7 +106,8 @@ def run(kql: str, *, tables: Mapping[str, Any] | None = None, lake: str | Path |
             engine.register(name, source)
         catalog = engine.catalog(_flavour(kql, schema))
         compiled = compile_query(kql, catalog, _normalise_now(now))
-        engine.prepare_views(catalog, compiled.tables)
+        engine.register_externals(compiled.bound.externals, resolver)
+        engine.prepare_views(catalog, compiled.tables, compiled.bound.externals)
         result = engine.run(compiled.sql, compiled.bound.rel.schema)
     except KqlError as exc:
         raise exc.with_source(kql) from None

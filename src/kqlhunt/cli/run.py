@@ -61,6 +61,18 @@ def resolve_format(fmt: OutputFormat | None, output: Path | None) -> OutputForma
     return fmt
 
 
+def parse_externals(items: list[str] | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in items or []:
+        uri, sep, path = item.rpartition("=")
+        if not sep or not uri or not path:
+            usage_error(f"expected URI=PATH, got {item!r}", "--external")
+        if not Path(path).is_file():
+            usage_error(f"no such file: {path}", "--external")
+        out[uri] = path
+    return out
+
+
 def read_query(file: str | None, query: str | None) -> tuple[str, str | None]:
     """(query text, display name for diagnostics)."""
     if file is not None and query is not None:
@@ -109,6 +121,12 @@ def run_command(
     geo_mmdb: Annotated[Path | None, typer.Option(
         "--geo-mmdb", help="A MaxMind-format database for geo_info_from_ip_address (city level); default: the "
         "bundled country-level data.", show_default=False)] = None,
+    external: Annotated[list[str] | None, typer.Option(
+        "--external", metavar="URI=PATH", help="Read this local file where an externaldata operator names URI "
+        "(offline runs). Repeatable.", show_default=False)] = None,
+    fetch_external: Annotated[bool, typer.Option(
+        "--fetch-external", help="Let externaldata download http(s) URIs that --external does not map "
+        "(cached under ~/.cache/kqlhunt; each download is reported).")] = False,
 ) -> None:
     """Run one KQL query over local files and print or save the result."""
     text, name = read_query(file, query)
@@ -124,10 +142,12 @@ def run_command(
 
     from kqlhunt.api import run
     from kqlhunt.diagnostics import KqlError
+    from kqlhunt.engines.external import ExternalResolver
 
+    resolver = ExternalResolver(parse_externals(external), fetch=fetch_external)
     try:
         result, compiled = run(text, tables=tables, lake=lake, now=pinned, schema=schema.value,
-                               geo_mmdb=str(geo_mmdb) if geo_mmdb else None)
+                               geo_mmdb=str(geo_mmdb) if geo_mmdb else None, resolver=resolver)
     except KqlError as exc:
         if out_format is OutputFormat.json:
             source = exc.source or text
@@ -144,6 +164,8 @@ def run_command(
             echo_err(message)
         raise typer.Exit(EXIT_FAILED) from None
 
+    for url in resolver.fetched:
+        echo_err(f"fetched {url} (externaldata)")
     data_on_stdout = output is None and out_format in (OutputFormat.csv, OutputFormat.json)
     if show_sql:
         if data_on_stdout:

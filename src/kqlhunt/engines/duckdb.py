@@ -21,8 +21,9 @@ from sqlglot import exp
 
 from kqlhunt.diagnostics import error
 from kqlhunt.engines.duckdb_runtime import install, register_udfs
+from kqlhunt.engines.external import ExternalResolver, read_external
 from kqlhunt.engines.runtime.udfs import all_udfs
-from kqlhunt.semantic.bound import Column, Schema
+from kqlhunt.semantic.bound import Column, ExternalSource, Schema
 from kqlhunt.semantic.catalog import Catalog, builtin_schema
 from kqlhunt.semantic.types import BY_NAME, KType
 from kqlhunt.sql.compile import table_view
@@ -201,10 +202,16 @@ class DuckDBEngine:
                 tables[name] = tuple(Column(c, kusto_type_of(t)) for c, t in src.raw_columns)
         return Catalog(tables, flavour)
 
-    def prepare_views(self, catalog: Catalog, tables: list[str]) -> None:
+    def register_externals(self, externals: Mapping[str, ExternalSource], resolver: ExternalResolver) -> None:
+        """Read each `externaldata` source (engines/external.py) and register it under its table name."""
+        for name, source in externals.items():
+            self.register(name, read_external(source, resolver))
+
+    def prepare_views(self, catalog: Catalog, tables: list[str],
+                      externals: Mapping[str, ExternalSource] | None = None) -> None:
         """Create the typed view of every table the query reads."""
         for name in tables:
-            schema = catalog.schema(name)
+            schema = externals[name].schema if externals and name in externals else catalog.schema(name)
             assert schema is not None
             src = self.sources.get(name)
             raw = dict(src.raw_columns) if src else {}

@@ -43,7 +43,8 @@ MACROS = [
         WHEN json_type(j) = 'VARCHAR' THEN json_extract_string(j, '$')
         WHEN json_type(j) = 'NULL' THEN ''
         ELSE CAST(j AS VARCHAR) END""",
-    """CREATE OR REPLACE MACRO kh_json_text(j) AS CAST(j AS VARCHAR)""",
+    # results print dynamic values minified, as Kusto does (json() re-serialises the text)
+    """CREATE OR REPLACE MACRO kh_json_text(j) AS CAST(json(j) AS VARCHAR)""",
     """CREATE OR REPLACE MACRO kh_parse_datetime(s) AS COALESCE(
         TRY_CAST(s AS TIMESTAMP), CAST(TRY_CAST(s AS TIMESTAMPTZ) AS TIMESTAMP))""",
     f"""CREATE OR REPLACE MACRO kh_ipv4_to_int(s) AS CASE WHEN regexp_matches(s, '{IPV4_RE}') THEN

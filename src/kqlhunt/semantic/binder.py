@@ -32,6 +32,8 @@ JOIN_KINDS = {
     "innerunique", "inner", "leftouter", "rightouter", "fullouter", "leftsemi", "leftanti",
     "leftantisemi", "rightsemi", "rightanti", "rightantisemi",
 }
+# delimited text formats and the structured ones kqlhunt reads for `externaldata`
+EXTERNAL_FORMATS = ("csv", "tsv", "tsve", "scsv", "sohsv", "psv", "txt", "raw", "json", "multijson", "parquet")
 LEFT_ONLY = {"leftsemi", "leftanti", "leftantisemi"}
 RIGHT_ONLY = {"rightsemi", "rightanti", "rightantisemi"}
 
@@ -48,6 +50,7 @@ class Binder:
     lets: dict[str, B.BRel] = field(default_factory=dict)
     render: str | None = None
     tables: list[str] = field(default_factory=list)  # tables the query reads, in first-seen order
+    externals: dict[str, B.ExternalSource] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.scalars = ScalarBinder(self)
@@ -68,7 +71,8 @@ class Binder:
         if result is None:
             raise error("KH201", "the query has no tabular expression to run (only `let` statements)",
                         script.statements[-1].span)
-        return B.BoundQuery(result, dict(self.parameters), dict(self.lets), self.render, list(self.tables))
+        return B.BoundQuery(result, dict(self.parameters), dict(self.lets), self.render, list(self.tables),
+                            dict(self.externals))
 
     def bind_let(self, st: A.Let, scope: Scope) -> None:
         value = st.value
@@ -88,7 +92,7 @@ class Binder:
     def is_tabular(self, e: A.Expr, scope: Scope) -> bool:
         match e:
             case A.Pipeline() | A.Datatable() | A.PrintSource() | A.RangeSource() | A.UnionSource() \
-                    | A.SearchSource():
+                    | A.SearchSource() | A.ExternalData():
                 return True
             case A.Name(name=name):
                 found = scope.lookup(name)
@@ -148,6 +152,8 @@ class Binder:
                 raise error("KH203", f"`{name}(...)` is not a tabular function", span)
             case A.Datatable():
                 return self.datatable(e)
+            case A.ExternalData():
+                return self.externaldata(e, let_name)
             case A.PrintSource(items=items, span=span):
                 values: list[tuple[str, B.BExpr]] = []
                 for i, item in enumerate(items):
@@ -219,6 +225,24 @@ class Binder:
                 row.append(self.scalars.coerce_literal(lit, c.type))
             rows.append(tuple(row))
         return B.BValues(schema, e.span, tuple(rows))
+
+    def externaldata(self, e: A.ExternalData, let_name: str | None) -> B.BRel:
+        schema = tuple(B.Column(c.name, BY_NAME[c.type_name]) for c in e.columns)
+        options = {o.name.lower(): (o.value.value if isinstance(o.value, A.Literal) else None, o.span)
+                   for o in e.options}
+        fmt = str(options.pop("format", ("csv", e.span))[0]).lower()
+        if fmt not in EXTERNAL_FORMATS:
+            raise unsupported(f"externaldata format `{fmt}`", e.span, f"kqlhunt reads {', '.join(EXTERNAL_FORMATS)}")
+        ignore_first = options.pop("ignorefirstrecord", (False, e.span))[0]
+        if isinstance(ignore_first, str):
+            ignore_first = ignore_first.lower() == "true"
+        for name, (_, span) in options.items():
+            raise unsupported(f"the externaldata option `{name}`", span)
+        base = f"externaldata_{let_name}" if let_name else "externaldata"
+        name = base if base not in self.externals else f"{base}_{len(self.externals) + 1}"
+        self.externals[name] = B.ExternalSource(name, schema, e.uris, fmt, bool(ignore_first), e.span)
+        self.tables.append(name)
+        return B.BTable(schema, e.span, name)
 
     def search(self, e: A.SearchSource, scope: Scope) -> B.BRel:
         if not e.tables:

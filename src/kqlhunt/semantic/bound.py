@@ -266,6 +266,18 @@ class BRender(BRel):
 
 
 @dataclass(frozen=True, slots=True)
+class ExternalSource:
+    """An `externaldata` operator: the engine reads `uris` (in `format`) as a table named `name`."""
+
+    name: str
+    schema: Schema
+    uris: tuple[str, ...]
+    format: str  # csv | tsv | scsv | psv | txt | raw | json | multijson | parquet | ...
+    ignore_first_record: bool
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
 class BoundQuery:
     """The result of binding a script: the final relation plus what explain/lint want to know."""
 
@@ -274,3 +286,4 @@ class BoundQuery:
     lets: dict[str, BRel] = field(default_factory=dict)
     render: str | None = None
     tables: list[str] = field(default_factory=list)
+    externals: dict[str, ExternalSource] = field(default_factory=dict)  # table name -> what to read

@@ -140,6 +140,15 @@ class Datatable(Expr):
 
 
 @dataclass(frozen=True, slots=True)
+class ExternalData(Expr):
+    """`externaldata (cols) [uris] with (format=..., ignoreFirstRecord=...)`."""
+
+    columns: tuple[ColumnDecl, ...]
+    uris: tuple[str, ...]
+    options: tuple[NamedArg, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class ColumnDecl(Node):
     name: str
     type_name: str

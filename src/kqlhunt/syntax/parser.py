@@ -242,8 +242,8 @@ class Parser:
                 return self.search_source()
         if t.kind is T.IDENT and t.text == "find" and self.peek().kind in (T.IDENT, T.STRING):
             raise error("KH300", "the `find` operator is not supported by kqlhunt yet", t.span)
-        if t.kind is T.IDENT and t.text == "externaldata":
-            raise error("KH300", "the `externaldata` operator is not supported by kqlhunt yet", t.span)
+        if t.kind is T.IDENT and t.text == "externaldata" and self.peek().is_("("):
+            return self.externaldata()
         return self.expr()
 
     def print_source(self) -> A.PrintSource:
@@ -275,6 +275,44 @@ class Parser:
                 break
         self.expect("]", "`]` to close the datatable values")
         return A.Datatable(self.span_from(start), columns, tuple(values))
+
+    def externaldata(self) -> A.ExternalData:
+        start = self.advance().span.start
+        columns = self.column_decls()
+        if not columns:
+            raise self.fail("externaldata needs at least one column")
+        self.expect("[", "`[` and the data's URIs")
+        uris: list[str] = []
+        while self.tok.kind is T.STRING:
+            uri = self.advance().text
+            while self.tok.kind is T.STRING:  # adjacent literals concatenate
+                uri += self.advance().text
+            uris.append(uri)
+            if not self.accept(","):
+                break
+        if not uris:
+            raise self.fail(f"expected a URI string inside `[...]`, found {self.tok.describe()}")
+        self.expect("]", "`]` after the URIs")
+        options: list[A.NamedArg] = []
+        if self.accept("with"):
+            self.expect("(")
+            while not self.at(")"):
+                o_start = self.tok.span.start
+                key = self.ident("an option name").text
+                self.expect("=")
+                v = self.tok
+                if v.kind in (T.STRING, T.IDENT):
+                    value: A.Expr = A.Literal(v.span, "string", v.text)
+                elif v.kind is T.LONG:
+                    value = A.Literal(v.span, "long", v.value)
+                else:
+                    raise self.fail(f"expected a value for option `{key}`, found {v.describe()}")
+                self.advance()
+                options.append(A.NamedArg(self.span_from(o_start), key, value))
+                if not self.accept(","):
+                    break
+            self.expect(")")
+        return A.ExternalData(self.span_from(start), columns, tuple(uris), tuple(options))
 
     def search_source(self) -> A.SearchSource:
         start = self.advance().span.start

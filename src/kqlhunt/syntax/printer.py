@@ -56,7 +56,7 @@ POSTFIX = 7
 
 _BINARY_LEVEL = {"or": OR, "and": AND, "+": ADD, "-": ADD, "*": MUL, "/": MUL, "%": MUL}
 
-_PIPE_NODES = (A.Pipeline, A.UnionSource, A.SearchSource, A.PrintSource, A.RangeSource, A.Datatable,
+_PIPE_NODES = (A.Pipeline, A.UnionSource, A.SearchSource, A.PrintSource, A.RangeSource, A.Datatable, A.ExternalData,
                A.FunctionLiteral, A.NamedArg)
 
 # Words that get brackets when used as a name: KQL's contextual keywords, operator and type names.
@@ -324,6 +324,11 @@ def _pipe(e: A.Node) -> str:
     if isinstance(e, A.Datatable):
         columns = ", ".join(_column(c) for c in e.columns)
         return f"datatable({columns}) [{', '.join(_expr(v) for v in e.values)}]"
+    if isinstance(e, A.ExternalData):
+        columns = ", ".join(_column(c) for c in e.columns)
+        uris = ", ".join(quote_string(u) for u in e.uris)
+        options = ", ".join(f"{o.name}={_option_value(o.value)}" for o in e.options)
+        return f"externaldata({columns}) [{uris}]" + (f" with ({options})" if options else "")
     if isinstance(e, A.PrintSource):
         return f"print {_assignments(e.items)}"
     if isinstance(e, A.RangeSource):
