@@ -25,6 +25,7 @@ from kqlhunt.plan.nodes import (
     PProject,
     PRange,
     PScan,
+    PSeriesFill,
     PShared,
     PSort,
     PUnion,
@@ -161,6 +162,13 @@ class Lowerer:
                 if base.hidden and ctx is None:
                     base = self.project_visible(base)
                 return Lowered(PDistinct(base.columns, base.hidden, span, "distinct", base), (), low.partition)
+            case B.BSeriesFill(input=inp):
+                if ctx is not None:
+                    raise unsupported("`make-series` inside an mv-apply subquery", span)
+                low = self.lower(inp, ctx)
+                node = PSeriesFill(rel.schema, (), span, "make_series", low.node, rel.keys, rel.values, rel.axis,
+                                   rel.count, rel.bin_of, rel.nonempty)
+                return Lowered(node, (), ())
             case B.BSerialize(input=inp):
                 low = self.lower(inp, ctx)
                 if low.order:

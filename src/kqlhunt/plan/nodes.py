@@ -64,6 +64,19 @@ class PRange(PNode):
 
 
 @dataclass(frozen=True, slots=True, eq=False)
+class PSeriesFill(PNode):
+    """make-series: per group, the aggregated bins of `input` laid on the full axis (see BSeriesFill)."""
+
+    input: PNode
+    keys: tuple[str, ...]
+    values: tuple[tuple[str, BExpr], ...]
+    axis: str
+    count: BExpr
+    bin_of: BExpr
+    nonempty: bool
+
+
+@dataclass(frozen=True, slots=True, eq=False)
 class PFilter(PNode):
     input: PNode
     predicate: BExpr

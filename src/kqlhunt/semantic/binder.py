@@ -25,13 +25,15 @@ from kqlhunt.semantic.naming import (
 )
 from kqlhunt.semantic.parse_pattern import parse_items, plan_parse
 from kqlhunt.semantic.scalars import ScalarBinder, Scope
-from kqlhunt.semantic.types import BY_NAME, DYNAMIC, LONG, STRING, KType
+from kqlhunt.semantic.types import BY_NAME, DYNAMIC, LONG, STRING, KType, array_of
 from kqlhunt.syntax import ast as A
 
 JOIN_KINDS = {
     "innerunique", "inner", "leftouter", "rightouter", "fullouter", "leftsemi", "leftanti",
     "leftantisemi", "rightsemi", "rightanti", "rightantisemi",
 }
+# Defender XDR's built-in enrichment functions (invoked on a table of events)
+DEFENDER_FUNCTIONS = {"FileProfile", "DeviceFromIP", "AssignedIPAddresses", "SeenBy"}
 # delimited text formats and the structured ones kqlhunt reads for `externaldata`
 EXTERNAL_FORMATS = ("csv", "tsv", "tsve", "scsv", "sohsv", "psv", "txt", "raw", "json", "multijson", "parquet")
 LEFT_ONLY = {"leftsemi", "leftanti", "leftantisemi"}
@@ -178,9 +180,10 @@ class Binder:
                 return self.search(e, scope)
         raise error("KH205", "expected a tabular expression (a table, a let-bound table or a pipeline)", e.span)
 
-    def call_user_function(self, name: str, args: tuple[A.Expr, ...], span: Span, scope: Scope) -> B.BRel:
+    def call_user_function(self, name: str, args: tuple[A.Expr, ...], span: Span, scope: Scope,
+                           piped: B.BRel | None = None) -> B.BRel:
         fn, closure = scope.lookup(name)  # type: ignore[misc]
-        inner = self.function_scope(fn, closure, args, span, scope)
+        inner = self.function_scope(fn, closure, args, span, scope, piped)
         result: B.BRel | None = None
         for st in fn.body:
             if isinstance(st, A.Let):
@@ -192,11 +195,19 @@ class Binder:
         return result
 
     def function_scope(self, fn: A.FunctionLiteral, closure: Scope, args: tuple[A.Expr, ...], span: Span,
-                       caller: Scope) -> Scope:
-        if len(args) > len(fn.params):
-            raise error("KH204", f"too many arguments: the function takes {len(fn.params)}", span)
+                       caller: Scope, piped: B.BRel | None = None) -> Scope:
+        """The function body's scope: parameters bound to the arguments. `piped` (from `invoke`) is the
+        first, tabular, argument."""
+        params = fn.params
         inner = closure.copy()
-        for i, p in enumerate(fn.params):
+        if piped is not None:
+            if not params or params[0].type_name is not None:
+                raise error("KH204", "`invoke` needs a function whose first parameter is a table", span)
+            inner.define(params[0].name, piped)
+            params = params[1:]
+        if len(args) > len(params):
+            raise error("KH204", f"too many arguments: the function takes {len(params)}", span)
+        for i, p in enumerate(params):
             if i < len(args):
                 arg = args[i]
             elif p.default is not None:
@@ -308,6 +319,19 @@ class Binder:
                 return self.evaluate(rel, op, scope)
             case A.Parse():
                 return self.parse(rel, op, scope, ctx)
+            case A.MakeSeries():
+                ctx.serialized = False
+                return self.make_series(rel, op, scope)
+            case A.Invoke(call=call, span=span):
+                found = scope.lookup(call.name)
+                if not (isinstance(found, tuple) and isinstance(found[0], A.FunctionLiteral)):
+                    if call.name in DEFENDER_FUNCTIONS:
+                        raise unsupported(f"`invoke {call.name}()`: a Defender enrichment function; kqlhunt "
+                                          "has no such data", call.span)
+                    raise error("KH203", f"`invoke` needs a function defined with `let`; `{call.name}` is not one",
+                                call.span, *did_you_mean(call.name, scope.names()))
+                ctx.serialized = False
+                return self.call_user_function(call.name, call.args, span, scope, piped=rel)
             case A.Sort(keys=keys, span=span):
                 bkeys = tuple(self.sort_key(k, rel.schema, scope, ctx) for k in keys)
                 ctx.serialized = True
@@ -431,6 +455,117 @@ class Binder:
         if op.keyword == "parse-where":
             rel = B.BFilter(rel.schema, op.span, rel, matched)
         return self.with_columns(rel, items, op.span, op.keyword)
+
+    def make_series(self, rel: B.BRel, op: A.MakeSeries, scope: Scope) -> B.BRel:
+        span = op.span
+        kind = next((str(getattr(o.value, "value", "")) for o in op.options if o.name == "kind"), None)
+        if kind not in (None, "nonempty"):
+            raise error("KH220", "make-series kind must be `nonempty`", op.span)
+        if op.range_syntax:
+            raise unsupported("make-series `on ... in range(...)` (use `from ... to ... step ...`)", op.axis.span)
+        axis = fold(self.scalars.bind(op.axis, rel.schema, scope))
+        axis_name = expr_name(op.axis)
+        if axis_name is None:
+            raise error("KH220", "the make-series axis must be a column", op.axis.span)
+        if not (axis.type.is_numeric or axis.type.name in ("datetime", "timespan")):
+            raise error("KH220", f"the make-series axis must be a datetime, timespan or number, not {axis.type}",
+                        op.axis.span)
+
+        def scalar(e: A.Expr | None, what: str, want: tuple[str, ...]) -> B.BExpr | None:
+            if e is None:
+                return None
+            x = fold(self.scalars.bind(e, None, scope))
+            if x.type.name not in want and not (x.type.is_numeric and any(w in ("long", "real") for w in want)):
+                raise error("KH220", f"make-series {what} must be {' or '.join(want)}, not {x.type}", e.span)
+            return x
+
+        axis_kind = ("datetime",) if axis.type.name == "datetime" else \
+            ("timespan",) if axis.type.name == "timespan" else ("long", "real")
+        step_kind = ("timespan",) if axis.type.name in ("datetime", "timespan") else ("long", "real")
+        lo_x = scalar(op.start, "`from`", axis_kind)
+        hi_x = scalar(op.end, "`to`", axis_kind)
+        step = scalar(op.step, "`step`", step_kind)
+        assert step is not None
+        nonempty = kind == "nonempty"
+        if nonempty and (op.by or lo_x is None or hi_x is None):
+            raise unsupported("make-series kind=nonempty with `by` or without `from`/`to`", op.span)
+
+        keys: list[tuple[str, B.BExpr]] = []
+        taken: list[str] = []
+        for item in op.by:
+            bexpr = fold(self.scalars.bind(item.expr, rel.schema, scope))
+            if bexpr.type.name == "dynamic":
+                raise error("KH215", "a `by` key cannot be dynamic; convert it first (tostring(...))", item.span)
+            name = item.names[0] if item.names else (expr_name(item.expr) or next_column_name(taken))
+            if name in taken:
+                raise error("KH213", f"column `{name}` appears twice in `by`", item.span)
+            keys.append((name, bexpr))
+            taken.append(name)
+        self._explicit = {item.names[0] for item in op.by if item.names}
+        aggs: list[tuple[str, B.BExpr]] = []
+        defaults: list[B.BExpr] = []
+        for item, default in zip(op.aggregates, op.defaults, strict=True):
+            bound = fold(self.scalars.bind(item.expr, rel.schema, scope, aggregate=True))
+            if not _has_agg(bound) and isinstance(bound, B.BLit) and len(item.names) == 1:
+                # a constant "aggregate" (`other=-1`): the value in bins that have rows
+                produced = [(item.names[0], B.BAgg(bound.type, item.span, "take_any", (bound,)))]
+            else:
+                produced = self.aggregate_item(item, rel, scope, taken, [n for n, _ in keys])
+            for name, bexpr in produced:
+                value = fold(self.scalars.bind(default, None, scope)) if default is not None else None
+                if value is None:
+                    value = B.BLit(bexpr.type, span, 0 if bexpr.type.is_numeric else None)
+                if not isinstance(value, B.BLit):
+                    raise error("KH220", "a make-series default must be a constant", default.span if default
+                                else span)
+                defaults.append(self.scalars.coerce_literal(value, bexpr.type))
+                aggs.append((name, bexpr))
+                taken.append(name)
+        if axis_name in taken:
+            raise error("KH213", f"column `{axis_name}` is both the axis and another output column", op.axis.span)
+
+        def call(fn: str, *args: B.BExpr) -> B.BExpr:
+            entry = F.lookup(fn)
+            assert entry is not None
+            return B.BCall(entry.rule(list(args)), span, fn, args)
+
+        # rows outside [from, to) take no part; bins are aligned on `from` (bin_at), else on bin()'s origin
+        conds = []
+        if lo_x is not None:
+            conds.append(call(">=", axis, lo_x))
+        if hi_x is not None:
+            conds.append(call("<", axis, hi_x))
+        source = rel
+        for cond in conds:
+            source = B.BFilter(source.schema, span, source, cond)
+        binned = call("+", lo_x, call("bin", call("-", axis, lo_x), step)) if lo_x is not None \
+            else call("bin", axis, step)
+        present = B.BAgg(LONG, span, "count", ())
+        inner_keys = tuple(keys) + (("__bin", binned),)
+        inner_aggs = tuple(aggs) + (("__present", present),)
+        inner = B.BSummarize(tuple(B.Column(n, x.type) for n, x in inner_keys + inner_aggs), span, source,
+                             inner_keys, inner_aggs)
+
+        first = lo_x if lo_x is not None else B.BCol(binned.type, span, "__lo")
+        index = B.BCol(LONG, span, "__i")
+
+        def ratio(a: B.BExpr, b: B.BExpr) -> B.BExpr:  # real-valued a / b for every axis type
+            if a.type.name == "timespan":
+                return call("/", a, b)
+            return call("/", call("toreal", a), call("toreal", b))
+
+        if hi_x is not None:
+            count = call("tolong", call("ceiling", ratio(call("-", hi_x, first), step)))
+        else:
+            last = B.BCol(binned.type, span, "__hi")
+            count = call("+", call("tolong", call("round", ratio(call("-", last, first), step))),
+                         B.BLit(LONG, span, 1))
+        bin_of = call("+", first, call("*", step, index))
+        schema = tuple(B.Column(n, x.type) for n, x in keys) + tuple(
+            B.Column(n, array_of(x.type)) for n, x in aggs) + (B.Column(axis_name, array_of(bin_of.type)),)
+        return B.BSeriesFill(schema, span, inner, tuple(n for n, _ in keys),
+                             tuple((n, d) for (n, _), d in zip(aggs, defaults, strict=True)), axis_name, count,
+                             bin_of, nonempty)
 
     def with_columns(self, rel: B.BRel, items: list[tuple[str, B.BExpr]], span: Span, label: str) -> B.BRel:
         """`rel` plus computed columns: an existing name is replaced in place, a new one appended."""

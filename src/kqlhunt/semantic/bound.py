@@ -208,6 +208,23 @@ class BApply(BRel):
 
 
 @dataclass(frozen=True, slots=True, eq=False)
+class BSeriesFill(BRel):
+    """make-series' last step: each group's aggregated bins laid out on the whole axis as arrays.
+
+    `input` has one row per group and bin: the keys, `__bin`, the aggregate values and `__present`. The
+    grid of bins is `bin_of` for `__i` in 0..`count`-1; `count`/`bin_of` may read the group's first and
+    last bins with data (`__lo`, `__hi`) when `from`/`to` are not given."""
+
+    input: BRel
+    keys: tuple[str, ...]
+    values: tuple[tuple[str, BExpr], ...]  # aggregate column -> default for bins without rows
+    axis: str
+    count: BExpr
+    bin_of: BExpr
+    nonempty: bool
+
+
+@dataclass(frozen=True, slots=True, eq=False)
 class BSort(BRel):
     input: BRel
     keys: tuple[tuple[BExpr, bool, bool], ...]  # (expr, ascending, nulls_first)

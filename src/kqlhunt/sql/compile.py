@@ -79,6 +79,51 @@ class SqlCompiler:
         sql = Dialect.get_or_raise(self.dialect).generate(select, copy=False)
         return CompiledSql(sql, select, plan.root.columns)
 
+    def series_fill(self, node: P.PSeriesFill) -> exp.Expression:
+        """make-series: a grid of (group, bin index) from each group's bounds, the aggregated bins left-joined
+        onto it, and one ordered list per aggregate (the default where a bin has no rows)."""
+        src = self.node(node.input)
+        ec = ExprCompiler(self)
+        keys = [col(k) for k in node.keys]
+        # `__g` gives an empty input no group, even without `by` (an aggregate without GROUP BY would)
+        group = [exp.Literal.number(1)] if not node.nonempty else []
+        bounds = _select(*keys, alias(exp.Literal.number(1), "__g"), alias(fn("min", col("__bin")), "__lo"),
+                         alias(fn("max", col("__bin")), "__hi")).from_(_table(src), copy=False)
+        if node.keys or group:
+            bounds = bounds.group_by(*(keys + group), copy=False)
+        steps = _select(*keys, col("__g"), col("__lo"), col("__hi"),
+                        alias(fn("unnest", fn("range", number(0), ec.compile(node.count))), "__i")
+                        ).from_(exp.Subquery(this=bounds, alias=exp.TableAlias(this=exp.to_identifier("b"))),
+                                copy=False)
+        grid = _select(*keys, col("__g"), col("__i"), alias(ec.compile(node.bin_of), "__bin")).from_(
+            exp.Subquery(this=steps, alias=exp.TableAlias(this=exp.to_identifier("s"))), copy=False)
+
+        def q(table: str, name: str) -> exp.Column:
+            return exp.column(name, table=table, quoted=True)
+
+        on: exp.Expression = exp.EQ(this=q("g", "__bin"), expression=q("d", "__bin"))
+        for k in node.keys:
+            on = exp.And(this=on, expression=exp.NullSafeEQ(this=q("g", k), expression=q("d", k)))
+        joined = _select(*[alias(q("g", k), k) for k in node.keys], alias(q("g", "__g"), "__g"),
+                         alias(q("g", "__i"), "__i"), alias(q("g", "__bin"), "__axis"),
+                         *[alias(q("d", n), n) for n, _ in node.values], alias(q("d", "__present"), "__present")
+                         ).from_(exp.Subquery(this=grid, alias=exp.TableAlias(this=exp.to_identifier("g"))),
+                                 copy=False).join(exp.Table(this=exp.to_identifier(src, quoted=True),
+                                                            alias=exp.TableAlias(this=exp.to_identifier("d"))),
+                                                  on=on, join_type="LEFT", copy=False)
+
+        def ordered_list(value: exp.Expression) -> exp.Expression:
+            return fn("list", exp.Order(this=value, expressions=[exp.Ordered(this=col("__i"))]))
+
+        items = [alias(col(k), k) for k in node.keys]
+        for name, default in node.values:
+            present = exp.Not(this=exp.Is(this=col("__present"), expression=exp.Null()))
+            items.append(alias(ordered_list(exp.Case(ifs=[exp.If(this=present, true=col(name))],
+                                                     default=ec.compile(default))), name))
+        items.append(alias(ordered_list(col("__axis")), node.axis))
+        return _select(*items).from_(exp.Subquery(this=joined, alias=exp.TableAlias(this=exp.to_identifier("j"))),
+                                     copy=False).group_by(*keys, col("__g"), copy=False)
+
     def output_column(self, c: B.Column) -> exp.Expression:
         e: exp.Expression = col(c.name)
         if c.type.name == "dynamic":
@@ -136,6 +181,8 @@ class SqlCompiler:
                 if order:
                     q = q.order_by(*[o for k in order for o in ec.ordering(k)], copy=False)
                 return q.limit(count, copy=False)
+            case P.PSeriesFill():
+                return self.series_fill(node)
             case P.PDistinct(input=inp):
                 src = self.node(inp)
                 return _select(exp.Star()).distinct(copy=False).from_(_table(src), copy=False)

@@ -328,6 +328,29 @@ class Evaluate(Operator):
 
 
 @dataclass(frozen=True, slots=True)
+class MakeSeries(Operator):
+    """`make-series [kind=nonempty] agg [default=v], ... on axis [from a] [to b] step s [by ...]`, or the
+    alternate `on axis in range(start, stop, step)` (stop inclusive)."""
+
+    options: tuple[NamedArg, ...]
+    aggregates: tuple[Assignment, ...]
+    defaults: tuple[Expr | None, ...]  # one per aggregate
+    axis: Expr
+    start: Expr | None
+    end: Expr | None
+    step: Expr
+    by: tuple[Assignment, ...]
+    range_syntax: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Invoke(Operator):
+    """`T | invoke f(a, b)`: calls the tabular function f with T as its first argument."""
+
+    call: Call
+
+
+@dataclass(frozen=True, slots=True)
 class ParsePart(Node):
     """One element of a `parse ... with` pattern: a string constant, a column (`name[: type]`) or `*`."""
 

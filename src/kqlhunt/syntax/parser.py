@@ -38,8 +38,8 @@ TYPE_NAMES = {
 TYPED_LITERAL_FUNCS = {"int", "long", "real", "double", "bool", "boolean", "decimal"}
 
 UNSUPPORTED_OPERATORS = {
-    "parse-kv", "make-series", "top-nested", "top-hitters", "sample",
-    "sample-distinct", "invoke", "fork", "facet", "partition", "scan", "consume", "find", "reduce",
+    "parse-kv", "top-nested", "top-hitters", "sample",
+    "sample-distinct", "fork", "facet", "partition", "scan", "consume", "find", "reduce",
     "project-smart", "externaldata", "lookup-tables", "make-graph", "graph-match", "execute",
     "search", "extend-schema", "assert-schema", "partition-by", "summarize-to",
 }
@@ -603,6 +603,57 @@ class Parser:
             raise self.fail("expected a parse pattern after `with`")
         return A.Parse(self.span_from(start), options, source, tuple(parts), keyword)
 
+    def op_make_series(self, start: int) -> A.Operator:
+        options = self.options({"kind"})
+        aggregates: list[A.Assignment] = []
+        defaults: list[A.Expr | None] = []
+        while True:
+            aggregates.append(self.assignment())
+            default: A.Expr | None = None
+            if self.at("default") and self.peek().is_("="):
+                self.advance()
+                self.advance()
+                default = self.expr()
+            defaults.append(default)
+            if not self.accept(","):
+                break
+        self.expect("on", "`on` and the axis column")
+        axis = self.additive()  # not expr(): `on t in range(...)` must not read as the `in` operator
+        lo: A.Expr | None = None
+        hi: A.Expr | None = None
+        range_syntax = False
+        if self.at("in") and self.peek().is_("range"):
+            self.advance()
+            self.advance()
+            self.expect("(")
+            lo = self.expr()
+            self.expect(",")
+            hi = self.expr()
+            self.expect(",")
+            step = self.expr()
+            self.expect(")")
+            range_syntax = True
+        else:
+            if self.accept("from"):
+                lo = self.expr()
+            if self.accept("to"):
+                hi = self.expr()
+            self.expect("step", "`step` and the bin size")
+            step = self.expr()
+        by: list[A.Assignment] = []
+        if self.accept("by"):
+            by = self.assignments()
+        return A.MakeSeries(self.span_from(start), options, tuple(aggregates), tuple(defaults), axis, lo, hi,
+                            step, tuple(by), range_syntax)
+
+    def op_invoke(self, start: int) -> A.Operator:
+        if self.tok.kind is not T.IDENT or not self.peek().is_("("):
+            raise self.fail(f"expected a function call after `invoke`, found {self.tok.describe()}")
+        call = self.primary()
+        if not isinstance(call, A.Call):
+            raise self.fail("expected a function call after `invoke`", call.span)
+        return A.Invoke(self.span_from(start), call)
+
     def op_parse_where(self, start: int) -> A.Operator:
         return self.op_parse(start, "parse-where")
 
@@ -1075,6 +1126,7 @@ OPERATORS = {
     "top": Parser.op_top, "count": Parser.op_count, "distinct": Parser.op_distinct,
     "serialize": Parser.op_serialize, "as": Parser.op_as, "getschema": Parser.op_getschema,
     "render": Parser.op_render, "parse": Parser.op_parse, "parse-where": Parser.op_parse_where,
+    "invoke": Parser.op_invoke, "make-series": Parser.op_make_series,
 }
 
 

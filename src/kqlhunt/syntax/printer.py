@@ -516,6 +516,20 @@ def _operator(op: A.Operator) -> str:
         return f"{_mv('mv-apply', op.options, op.items, op.limit)} on ({sub})"
     if isinstance(op, A.Evaluate):
         return _words("evaluate", _options(op.options), _pipe(op.plugin))
+    if isinstance(op, A.MakeSeries):
+        aggs = []
+        for a, d in zip(op.aggregates, op.defaults, strict=True):
+            aggs.append(_assignment(a) + (f" default = {_expr(d)}" if d is not None else ""))
+        if op.range_syntax:
+            assert op.start is not None and op.end is not None
+            axis = f"on {_expr(op.axis)} in range({_expr(op.start)}, {_expr(op.end)}, {_expr(op.step)})"
+        else:
+            axis = _words(f"on {_expr(op.axis)}", f"from {_expr(op.start)}" if op.start is not None else "",
+                          f"to {_expr(op.end)}" if op.end is not None else "", f"step {_expr(op.step)}")
+        by = f"by {_assignments(op.by)}" if op.by else ""
+        return _words("make-series", _options(op.options), ", ".join(aggs), axis, by)
+    if isinstance(op, A.Invoke):
+        return f"invoke {_pipe(op.call)}"
     if isinstance(op, A.Parse):
         parts = []
         for part in op.parts:
