@@ -78,6 +78,13 @@ def test_equality_helper_ignores_spans_only() -> None:
 # ---------------------------------------------------------------- hand-written corpus
 
 CORPUS = [
+    # parse, make-series, invoke, externaldata
+    "T | parse kind=regex flags=Ui s with * 'a=' a: long ',' b *",
+    "T | parse-where s with 'x' x: datetime ' y=' y",
+    "T | make-series kind=nonempty n = count() default = 1, avg(v) on t from a to b step 1h by k",
+    "T | make-series sum(x) on t in range(1, 10, 2)",
+    "let f = (T: (*), n: long) { T | take n }; R | invoke f(3)",
+    "externaldata(a: string, b: long) [h@'https://x.example/a.csv', 'b.csv'] with (format='csv', ignoreFirstRecord=true)",
     # where / filter, precedence, string operators
     "T | where a + 1 * 2 > 3 and b == 'x' or c",
     "T | filter (a or b) and not(c) | where (a + b) * c - -d / e % 2 != 0",
