@@ -114,6 +114,8 @@ class Lowerer:
                 node = PValues(rel.schema, (ord_col,), span, "datatable", rows_o)
                 return Lowered(node, ((B.BCol(LONG, span, ORD), True, False),))
             case B.BRange(start=start, stop=stop, step=step):
+                empty = Lowered(PValues((), (), span, "print", ((),)))
+                start, stop, step = (self.expr(x, empty, None) for x in (start, stop, step))  # toscalar() bounds
                 node = PRange(rel.schema, (), span, "range", start, stop, step)
                 return self.add_ordinal(Lowered(node), ((_col(rel.schema[0], span), True, False),), "range")
             case B.BApplyInput():

@@ -174,8 +174,10 @@ class Binder:
                     t = BY_NAME["real"]
                 return B.BRange((B.Column(col, t),), span, lo, hi, st)
             case A.UnionSource(options=options, tables=tables, span=span):
-                rels = [self.tabular(t, scope) for t in tables]
-                return self.union(rels, options, span, [_table_label(t) for t in tables])
+                found = self.union_inputs(tables, options, scope)
+                if not found:
+                    raise error("KH203", "none of the union's tables exists", span)
+                return self.union([r for _, r in found], options, span, [_table_label(t) for t, _ in found])
             case A.SearchSource():
                 return self.search(e, scope)
         raise error("KH205", "expected a tabular expression (a table, a let-bound table or a pipeline)", e.span)
@@ -309,8 +311,9 @@ class Binder:
             case A.Lookup():
                 return self.lookup(rel, op, scope)
             case A.Union(options=options, tables=tables, span=span):
-                rels = [rel] + [self.tabular(t, scope) for t in tables]
-                return self.union(rels, options, span, ["union_input"] + [_table_label(t) for t in tables])
+                found = self.union_inputs(tables, options, scope)
+                rels = [rel] + [r for _, r in found]
+                return self.union(rels, options, span, ["union_input"] + [_table_label(t) for t, _ in found])
             case A.MvExpand():
                 return self.mv_expand(rel, op, scope, ctx)
             case A.MvApply():
@@ -827,6 +830,19 @@ class Binder:
         right_names = _dedupe_right(left.schema, kept, drop=())
         schema = left.schema + tuple(B.Column(new, c.type) for c, (_, new) in zip(kept, right_names, strict=True))
         return B.BJoin(schema, op.span, left, right, kind, tuple(keys), right_names, (), "lookup")
+
+    def union_inputs(self, tables: tuple[A.Expr, ...], options: tuple[A.NamedArg, ...], scope: Scope) \
+            -> list[tuple[A.Expr, B.BRel]]:
+        """Each union input bound; with isfuzzy=true an input naming an unknown table is left out."""
+        fuzzy = any(o.name == "isfuzzy" and str(getattr(o.value, "value", "")).lower() == "true" for o in options)
+        out = []
+        for t in tables:
+            try:
+                out.append((t, self.tabular(t, scope)))
+            except KqlError as exc:
+                if not (fuzzy and exc.code == "KH203"):
+                    raise
+        return out
 
     def union(self, rels: list[B.BRel], options: tuple[A.NamedArg, ...], span: Span, labels: list[str]) -> B.BRel:
         opts = {o.name: str(getattr(o.value, "value", "")) for o in options}

@@ -130,6 +130,24 @@ class _Bind:
     def fail(self, code: str, message: str, span: Span, *hints: str) -> KqlError:
         return error(code, message, span, *hints)
 
+    def pack_all(self, e: A.Call) -> B.BExpr:
+        """pack_all([ignore_null_empty]): a bag of every column of the row, as `pack("a", a, ...)`; with
+        true, `$pack_nonempty` leaves out null and empty values."""
+        if self.schema is None:
+            raise self.fail("KH250", "pack_all() needs a row (use it in extend/project/where)", e.span)
+        if len(e.args) > 1:
+            raise self.fail("KH252", "pack_all() takes at most one argument", e.span)
+        skip = False
+        if e.args:
+            flag = self.expr(e.args[0])
+            if not isinstance(flag, B.BLit) or not isinstance(flag.value, bool):
+                raise unsupported("pack_all() with a non-constant argument", e.args[0].span)
+            skip = flag.value
+        args: list[B.BExpr] = []
+        for c in self.schema:
+            args += [B.BLit(STRING, e.span, c.name), B.BCol(c.type, e.span, c.name)]
+        return B.BCall(DYNAMIC, e.span, "$pack_nonempty" if skip else "pack", tuple(args))
+
     # ------------------------------------------------------------ dispatch
 
     def expr(self, e: A.Expr) -> B.BExpr:
@@ -258,10 +276,19 @@ class _Bind:
         if name == "toscalar":
             if len(e.args) != 1:
                 raise self.fail("KH250", "toscalar() takes one tabular expression", e.span)
+            if not self.owner.binder.is_tabular(e.args[0], self.scope):
+                return self.expr(e.args[0])  # toscalar(2) is 2
             rel = self.owner.binder.tabular(e.args[0], self.scope)
             if not rel.schema:
                 raise self.fail("KH250", "toscalar() of a table with no columns", e.span)
             return B.BScalarSubquery(rel.schema[0].type, e.span, rel)
+        if name == "column_names_of":
+            if len(e.args) != 1 or not self.owner.binder.is_tabular(e.args[0], self.scope):
+                raise self.fail("KH250", "column_names_of() takes one tabular expression", e.span)
+            rel = self.owner.binder.tabular(e.args[0], self.scope)
+            return B.BLit(DYNAMIC, e.span, [c.name for c in rel.schema])
+        if name == "pack_all":
+            return self.pack_all(e)
         fn = F.lookup(name)
         if fn is None:
             if name in ("materialize", "view", "table"):

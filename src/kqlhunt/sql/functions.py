@@ -1099,6 +1099,19 @@ def pack(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression
     return cast(fn("json_object", *parts), "JSON")
 
 
+@register("$pack_nonempty")
+def pack_nonempty(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
+    entries = [exp.Struct(expressions=[exp.PropertyEQ(this=exp.to_identifier("k"), expression=arg_string(c, e.args[i], a[i])),
+                                       exp.PropertyEQ(this=exp.to_identifier("v"),
+                                                      expression=to_json(c, e.args[i + 1].type, a[i + 1]))])
+               for i in range(0, len(a), 2)]
+    value = cast(fn("struct_extract", col("e"), string("v")), "VARCHAR")
+    keep = exp.And(this=exp.Not(this=is_null(value)),
+                   expression=exp.Not(this=exp.In(this=value, expressions=[string('""'), string("null")])))
+    kept = fn("list_filter", exp.Array(expressions=entries), lam("e", keep))
+    return cast(fn("to_json", fn("map_from_entries", kept)), "JSON")
+
+
 @register("bag_keys")
 def bag_keys(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
     return case((exp.EQ(this=fn("json_type", a[0]), expression=string("OBJECT")),
