@@ -7,7 +7,7 @@ the stages (bound schema, plan, SQL) without running anything.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,16 +15,18 @@ from typing import Any
 
 import pyarrow as pa
 
-from kqlhunt.diagnostics import KqlError
+from kqlhunt.diagnostics import KqlError, unsupported
 from kqlhunt.engines.duckdb import DuckDBEngine
 from kqlhunt.engines.external import ExternalResolver
 from kqlhunt.plan.lower import lower
 from kqlhunt.plan.nodes import Plan
 from kqlhunt.semantic import bound as B
+from kqlhunt.semantic.bag_unpack import NeedsBagSchema, slot_type
 from kqlhunt.semantic.binder import Binder
 from kqlhunt.semantic.catalog import FLAVOURS, Catalog, choose_flavour
-from kqlhunt.semantic.types import BY_NAME
+from kqlhunt.semantic.types import BY_NAME, KType
 from kqlhunt.sql.compile import compile_plan
+from kqlhunt.syntax.ast import Script
 from kqlhunt.syntax.parser import parse
 
 
@@ -52,15 +54,35 @@ def _normalise_now(now: datetime | str | None) -> datetime:
     return now
 
 
-def compile_query(kql: str, catalog: Catalog, now: datetime) -> CompiledQuery:
+# discover(rel, column, binder) -> the (slot, type) pairs of a bag_unpack without an output schema
+Discover = Callable[[B.BRel, str, Binder], list[tuple[str, KType]]]
+
+
+def compile_query(kql: str, catalog: Catalog, now: datetime, discover: Discover | None = None) -> CompiledQuery:
     try:
         script = parse(kql)
-        bound = Binder(catalog).bind_script(script)
+        bound = _bind(script, catalog, discover)
         plan = lower(bound.rel)
         compiled = compile_plan(plan, now)
     except KqlError as exc:
         raise exc.with_source(kql) from None
     return CompiledQuery(kql, bound, plan, compiled.sql, list(bound.tables))
+
+
+def _bind(script: Script, catalog: Catalog, discover: Discover | None) -> B.BoundQuery:
+    """Bind; a bag_unpack whose columns depend on the data has its input run first (`discover`), then the
+    query is bound again knowing them."""
+    slots: dict[int, list[tuple[str, KType]]] = {}
+    while True:
+        binder = Binder(catalog, bag_slots=dict(slots))
+        try:
+            return binder.bind_script(script)
+        except NeedsBagSchema as need:
+            if discover is None or need.key in slots:
+                raise unsupported("bag_unpack without an output schema when no data is attached", need.span,
+                                  "declare the columns: `evaluate bag_unpack(d) : (*, a:string, b:long)`") \
+                    from None
+            slots[need.key] = discover(need.rel, need.column, binder)
 
 
 def compile(kql: str, *, schemas: Mapping[str, list[tuple[str, str]]] | None = None, schema: str = "auto",
@@ -105,7 +127,15 @@ def run(kql: str, *, tables: Mapping[str, Any] | None = None, lake: str | Path |
         for name, source in (tables or {}).items():
             engine.register(name, source)
         catalog = engine.catalog(_flavour(kql, schema))
-        compiled = compile_query(kql, catalog, _normalise_now(now))
+        pinned = _normalise_now(now)
+
+        def discover(rel: B.BRel, column: str, binder: Binder) -> list[tuple[str, KType]]:
+            engine.register_externals(binder.externals, resolver)
+            engine.prepare_views(catalog, binder.tables, binder.externals)
+            select = compile_plan(lower(rel), pinned).tree
+            return [(k, slot_type(set(types))) for k, types in engine.bag_slots(select, column)]
+
+        compiled = compile_query(kql, catalog, pinned, discover)
         engine.register_externals(compiled.bound.externals, resolver)
         engine.prepare_views(catalog, compiled.tables, compiled.bound.externals)
         result = engine.run(compiled.sql, compiled.bound.rel.schema)

@@ -246,6 +246,24 @@ class DuckDBEngine:
             raise error("KH410", f"the engine failed to run the query: {_first_line(str(exc))}") from None
         return to_kusto_arrow(table, columns)
 
+    def bag_slots(self, select: exp.Expression, column: str) -> list[tuple[str, list[str]]]:
+        """The top-level keys of the property bags in `column` of the query's result, each with the JSON
+        types (json_type names) of its values: what bag_unpack turns into columns."""
+        bag = exp.TryCast(this=exp.TryCast(this=exp.column(column, quoted=True), to=exp.DataType.build("JSON")),
+                          to=exp.DataType.build("MAP(VARCHAR, JSON)", dialect="duckdb"))
+        entries = exp.select(exp.alias_(fn("unnest", fn("map_entries", bag)), "e")).from_(
+            exp.Subquery(this=select, alias=exp.TableAlias(this=exp.to_identifier("q"))))
+        key = fn("struct_extract", exp.column("e"), string("key"))
+        kind = fn("json_type", fn("struct_extract", exp.column("e"), string("value")))
+        query = exp.select(key, exp.Anonymous(this="list", expressions=[exp.Distinct(expressions=[kind])])).from_(
+            exp.Subquery(this=entries, alias=exp.TableAlias(this=exp.to_identifier("u")))).group_by(key)
+        try:
+            rows = self.con.execute(query.sql("duckdb")).fetchall()
+        except duckdb.Error as exc:
+            raise error("KH410", f"the engine failed to find bag_unpack's columns: {_first_line(str(exc))}") \
+                from None
+        return [(str(k), [str(t) for t in types]) for k, types in rows]
+
     def explain(self, sql: str) -> str:
         rows = self.con.execute("EXPLAIN " + sql).fetchall()
         return "\n".join(str(r[1]) for r in rows)

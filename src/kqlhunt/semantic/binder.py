@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from kqlhunt.diagnostics import KqlError, Span, error, unsupported
 from kqlhunt.semantic import bound as B
 from kqlhunt.semantic import functions as F
+from kqlhunt.semantic.bag_unpack import NeedsBagSchema, bag_args, unpack
 from kqlhunt.semantic.catalog import Catalog
 from kqlhunt.semantic.fold import fold
 from kqlhunt.semantic.naming import (
@@ -53,6 +54,7 @@ class Binder:
     render: str | None = None
     tables: list[str] = field(default_factory=list)  # tables the query reads, in first-seen order
     externals: dict[str, B.ExternalSource] = field(default_factory=dict)
+    bag_slots: dict[int, list[tuple[str, KType]]] = field(default_factory=dict)  # bag_unpack columns found in data
 
     def __post_init__(self) -> None:
         self.scalars = ScalarBinder(self)
@@ -952,8 +954,12 @@ class Binder:
 
     def evaluate(self, rel: B.BRel, op: A.Evaluate, scope: Scope) -> B.BRel:
         plugin = op.plugin
+        if plugin.name == "bag_unpack":
+            return self.bag_unpack(rel, op, scope)
         if plugin.name != "ipv4_lookup":
             raise unsupported(f"the `{plugin.name}` plugin", plugin.name_span)
+        if op.schema is not None:
+            raise unsupported("an output schema for ipv4_lookup", plugin.span)
         positional = [a for a in plugin.args if not isinstance(a, A.NamedArg)]
         named = {a.name: a for a in plugin.args if isinstance(a, A.NamedArg)}
         if len(positional) < 3:
@@ -991,6 +997,21 @@ class Binder:
         schema = rel.schema + tuple(B.Column(new, c.type) for c, (_, new) in zip(lookup.schema, right_names, strict=True))
         return B.BIpv4Lookup(schema, op.span, rel, lookup, names[0], names[1], tuple(extra_keys), unmatched,
                              right_names)
+
+    def bag_unpack(self, rel: B.BRel, op: A.Evaluate, scope: Scope) -> B.BRel:
+        def const(e: A.Expr) -> object:
+            value = fold(self.scalars.bind(e, None, scope))
+            if not isinstance(value, B.BLit):
+                raise error("KH231", "bag_unpack options must be constants", e.span)
+            return value.value
+
+        args = bag_args(op, rel, const)
+        slots = None
+        if op.schema is None:
+            slots = self.bag_slots.get(op.span.start)
+            if slots is None:
+                raise NeedsBagSchema(op.span.start, rel, args.column, op.span)
+        return unpack(op, rel, args, slots)
 
     def sort_key(self, key: A.SortKey, schema: B.Schema, scope: Scope, ctx: _Ctx) -> tuple[B.BExpr, bool, bool]:
         e = fold(self.scalars.bind(key.expr, schema, scope, serialized=ctx.serialized))

@@ -325,6 +325,8 @@ class MvApply(Operator):
 class Evaluate(Operator):
     options: tuple[NamedArg, ...]
     plugin: Call
+    schema: tuple[ColumnDecl, ...] | None = None  # `: (a:string, ...)`, the declared output schema
+    schema_star: bool = False  # `: (*, a:string)`: the input's columns come first
 
 
 @dataclass(frozen=True, slots=True)

@@ -196,11 +196,15 @@ class Parser:
 
     def column_decls(self, allow_star: bool = False) -> tuple[A.ColumnDecl, ...]:
         self.expect("(")
-        cols: list[A.ColumnDecl] = []
         if allow_star and self.at("*"):
             self.advance()
             self.expect(")")
             return ()
+        return self.column_decl_items()
+
+    def column_decl_items(self) -> tuple[A.ColumnDecl, ...]:
+        """`name: type, ...)` -- the declarations after an opening parenthesis, and the closing one."""
+        cols: list[A.ColumnDecl] = []
         while not self.at(")"):
             c_start = self.tok.span.start
             cname, _ = self.name("a column name")
@@ -572,10 +576,22 @@ class Parser:
         plugin = self.primary()
         if not isinstance(plugin, A.Call):
             raise self.fail("expected a plugin call after `evaluate`", plugin.span)
-        if self.at(":"):
-            raise error("KH300", "`evaluate ... : (schema)` output schemas are not supported by kqlhunt yet",
-                        self.tok.span)
-        return A.Evaluate(self.span_from(start), options, plugin)
+        schema: tuple[A.ColumnDecl, ...] | None = None
+        star = False
+        if self.accept(":"):
+            if self.at("(") and self.peek().is_("*"):
+                self.advance()
+                self.advance()
+                star = True
+                if self.at(")"):
+                    self.advance()
+                    schema = ()
+                else:
+                    self.expect(",")
+                    schema = self.column_decl_items()
+            else:
+                schema = self.column_decls()
+        return A.Evaluate(self.span_from(start), options, plugin, schema, star)
 
     def op_parse(self, start: int, keyword: str = "parse") -> A.Operator:
         options = self.options({"kind", "flags"})

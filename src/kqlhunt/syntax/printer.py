@@ -515,7 +515,11 @@ def _operator(op: A.Operator) -> str:
         sub = " | ".join(_operator(o) for o in op.subquery)
         return f"{_mv('mv-apply', op.options, op.items, op.limit)} on ({sub})"
     if isinstance(op, A.Evaluate):
-        return _words("evaluate", _options(op.options), _pipe(op.plugin))
+        schema = ""
+        if op.schema is not None:
+            parts = (["*"] if op.schema_star else []) + [_column(c) for c in op.schema]
+            schema = f": ({', '.join(parts)})"
+        return _words("evaluate", _options(op.options), _pipe(op.plugin), schema)
     if isinstance(op, A.MakeSeries):
         aggs = []
         for a, d in zip(op.aggregates, op.defaults, strict=True):
