@@ -8,6 +8,7 @@ cannot express well: `series_outliers` (Kusto's Tukey test) and the offline geo-
 from __future__ import annotations
 
 import functools
+import inspect
 from typing import Any
 
 import duckdb
@@ -74,11 +75,24 @@ def install(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(m)
 
 
+def _with_arity(func: Any, n: int) -> Any:
+    """DuckDB checks a UDF's parameter count against its SQL parameters: give variadic functions and
+    partials an explicit n-parameter signature."""
+
+    def call(*arrays: Any) -> Any:
+        return func(*arrays)
+
+    call.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [inspect.Parameter(f"a{i}", inspect.Parameter.POSITIONAL_ONLY) for i in range(n)])
+    return call
+
+
 def register_udfs(con: duckdb.DuckDBPyConnection, names: set[str], options: dict[str, Any]) -> None:
     """Register the Python UDFs (engines/runtime/udfs.py) a query calls, on first use."""
     specs = all_udfs()
     for name in sorted(names):
         spec = specs[name]
-        func = functools.partial(spec.func, options) if spec.needs_options else spec.func
+        func = _with_arity(functools.partial(spec.func, options) if spec.needs_options else spec.func,
+                           len(spec.params))
         con.create_function(name, func, [duckdb.sqltype(t) for t in spec.params], duckdb.sqltype(spec.returns),
                             type="arrow", null_handling="special", side_effects=False)
