@@ -25,7 +25,7 @@ from kqlhunt.semantic.naming import (
     unique_name,
 )
 from kqlhunt.semantic.parse_pattern import parse_items, plan_parse
-from kqlhunt.semantic.scalars import ScalarBinder, Scope
+from kqlhunt.semantic.scalars import ScalarBinder, Scope, arrange_arguments
 from kqlhunt.semantic.types import BY_NAME, DYNAMIC, LONG, STRING, KType, array_of
 from kqlhunt.syntax import ast as A
 
@@ -211,9 +211,10 @@ class Binder:
             params = params[1:]
         if len(args) > len(params):
             raise error("KH204", f"too many arguments: the function takes {len(params)}", span)
-        for i, p in enumerate(params):
-            if i < len(args):
-                arg = args[i]
+        by_name = arrange_arguments(A.FunctionLiteral(fn.span, tuple(params), fn.body), args, "the function")
+        for p in params:
+            if p.name in by_name:
+                arg = by_name[p.name]
             elif p.default is not None:
                 arg = p.default
             else:

@@ -272,6 +272,7 @@ scalar("geo_info_from_ip_address", 1, 1, const(DYNAMIC))
 # internal: the `parse` operator's regex match and named group (names no query can spell)
 scalar("$parse_match", 2, 2, const(BOOL))
 scalar("$parse_group", 3, 3, const(STRING))
+scalar("assert", 2, 2, const(BOOL))
 # internal: pack_all(true), a bag of the row's non-null, non-empty values
 scalar("$pack_nonempty", 0, -1, const(DYNAMIC))
 

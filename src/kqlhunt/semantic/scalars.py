@@ -338,10 +338,11 @@ class _Bind:
             raise unsupported(f"calling `{name}` with a tabular argument in a scalar context", e.span)
         if len(e.args) > len(fn.params):
             raise self.fail("KH204", f"too many arguments: `{name}` takes {len(fn.params)}", e.span)
+        args = arrange_arguments(fn, e.args, name)
         inner = closure.copy()
-        for i, p in enumerate(fn.params):
-            if i < len(e.args):
-                inner.define(p.name, self.expr(e.args[i]))  # arguments see the caller's row
+        for p in fn.params:
+            if p.name in args:
+                inner.define(p.name, self.expr(args[p.name]))  # arguments see the caller's row
             elif p.default is not None:
                 inner.define(p.name, fold(self.expr(p.default)))
             else:
@@ -358,6 +359,20 @@ class _Bind:
         if result is None:
             raise self.fail("KH250", f"function `{name}` has no result expression", e.span)
         return result
+
+
+def arrange_arguments(fn: A.FunctionLiteral, args: tuple[A.Expr, ...], name: str) -> dict[str, A.Expr]:
+    """Arguments by parameter: `f(b=2, 1)` names b; positional arguments fill the other parameters in order."""
+    params = [p.name for p in fn.params]
+    named = {a.name: a.value for a in args if isinstance(a, A.NamedArg)}
+    for a in args:
+        if isinstance(a, A.NamedArg) and a.name not in params:
+            raise error("KH204", f"`{name}` has no parameter `{a.name}`", a.span)
+    free = [p for p in params if p not in named]
+    positional = [a for a in args if not isinstance(a, A.NamedArg)]
+    if len(positional) > len(free):
+        raise error("KH204", f"too many arguments: `{name}` takes {len(params)}", args[-1].span)
+    return named | dict(zip(free, positional, strict=False))
 
 
 def _merge(inner: Scope, outer: Scope) -> Scope:

@@ -1099,6 +1099,14 @@ def pack(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression
     return cast(fn("json_object", *parts), "JSON")
 
 
+@register("assert")
+def assert_(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
+    # Kusto fails the query when the condition is false; DuckDB's error() does the same
+    message = arg_string(c, e.args[1], a[1])
+    return case((exp.Not(this=fn("coalesce", a[0], exp.Boolean(this=False))), fn("error", message)),
+                default=exp.Boolean(this=True))
+
+
 @register("$pack_nonempty")
 def pack_nonempty(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
     entries = [exp.Struct(expressions=[exp.PropertyEQ(this=exp.to_identifier("k"), expression=arg_string(c, e.args[i], a[i])),

@@ -916,6 +916,12 @@ class Parser:
                 self.advance()
                 t = self.advance()
                 e = A.Member(e.span.cover(t.span), e, t.text)
+            elif self.at(".") and self.peek().is_("["):  # `bag.[key]` is `bag[key]`
+                self.advance()
+                self.advance()
+                idx = self.expr()
+                end = self.expect("]").span
+                e = A.Index(e.span.cover(end), e, idx)
             elif self.at("[") and (not isinstance(e, A.Literal) or e.kind == "dynamic"):
                 self.advance()
                 idx = self.expr()
@@ -1121,6 +1127,12 @@ class Parser:
         if t.kind is T.IDENT and t.text in ("true", "false", "null"):
             self.advance()
             return {"true": True, "false": False, "null": None}[t.text]
+        if t.is_("dynamic") and self.peek().is_("("):  # a nested dynamic(...) is its value
+            self.advance()
+            self.advance()
+            inner = self.dynamic_value()
+            self.expect(")")
+            return inner
         if t.is_(")"):  # dynamic() with nothing inside is null
             return None
         raise self.fail(f"expected a value inside dynamic(...), found {t.describe()}")
