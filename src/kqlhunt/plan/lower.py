@@ -128,6 +128,7 @@ class Lowerer:
                 return replace(low, node=node)
             case B.BProject(input=inp, items=items, op=op):
                 low = self.lower(inp, ctx)
+                low, items = self.stage_windows(low, items, ctx, span)
                 new_items = tuple((n, self.expr(x, low, ctx)) for n, x in items)
                 hidden_items = tuple((c.name, _col(c, span)) for c in low.node.hidden)
                 node = PProject(rel.schema, low.node.hidden, span, op, low.node, new_items + hidden_items)
@@ -231,6 +232,87 @@ class Lowerer:
                     node = PSort(node.columns, (), node.span, "toscalar", node, sub.order)
                 return PScalar(e.type, e.span, node)
         return e
+
+    def stage_windows(self, low: Lowered, items: tuple[tuple[str, B.BExpr], ...], ctx: ApplyCtx | None,
+                      span: Span) -> tuple[Lowered, tuple[tuple[str, B.BExpr], ...]]:
+        """Window functions with a restart predicate, and the rank functions, need windows over windows
+        (the restart may read prev(); a rank needs the runs of equal terms). SQL cannot nest them, so
+        they run in steps: hidden columns for the restart flag, the row number and the term change, then
+        running counts of those (segment and run ids), and finally plain windows partitioned by them."""
+        staged: list[B.BWindow] = []
+
+        def find(e: B.BExpr) -> None:
+            if isinstance(e, B.BWindow) and (e.fn in ("row_rank_min", "row_rank_dense") or (
+                    e.fn in ("row_number", "row_cumsum") and len(e.args) == 2)):
+                staged.append(e)
+            for a in getattr(e, "args", ()):
+                find(a)
+
+        for _, x in items:
+            find(x)
+        if not staged:
+            return low, items
+        if not low.order:
+            raise unsupported(f"{staged[0].fn}() here: the row set has no defined order", staged[0].span,
+                              "sort or serialize first")
+        first: list[tuple[str, B.BExpr]] = []
+        second: list[tuple[str, B.BExpr]] = []
+        replacement: dict[int, B.BExpr] = {}
+        one = B.BLit(LONG, span, 1)
+        zero = B.BLit(LONG, span, 0)
+        for k, w in enumerate(staged):
+            rs, rn, ch, seg, grp = (f"__rs{k}", f"__rn{k}", f"__ch{k}", f"__seg{k}", f"__grp{k}")
+            restart: B.BExpr = w.args[-1] if len(w.args) == 2 else B.BLit(BOOL, span, False)
+            first.append((rs, B.BCall(BOOL, span, "coalesce", (restart, B.BLit(BOOL, span, False)))))
+            first.append((rn, B.BWindow(LONG, span, "row_number", ())))
+            second.append((seg, B.BWindow(LONG, span, "row_cumsum", (
+                B.BCall(LONG, span, "iif", (B.BCol(BOOL, span, rs), one, zero)),))))
+            segment = low.partition + (B.BCol(LONG, span, seg),)
+            if w.fn in ("row_rank_min", "row_rank_dense"):
+                term = w.args[0]
+                changed = B.BCall(BOOL, span, "or", (
+                    B.BCall(BOOL, span, "==", (B.BWindow(LONG, span, "row_number", ()), one)),
+                    B.BCall(BOOL, span, "or", (
+                        B.BCall(BOOL, span, "coalesce", (restart, B.BLit(BOOL, span, False))),
+                        B.BCall(BOOL, span, "$distinct_from", (term, B.BWindow(term.type, span, "prev", (term,))))))))
+                first.append((ch, changed))
+                second.append((grp, B.BWindow(LONG, span, "row_cumsum", (
+                    B.BCall(LONG, span, "iif", (B.BCol(BOOL, span, ch), one, zero)),))))
+                if w.fn == "row_rank_min":
+                    # the first row number of the run of equal terms, counted from the segment's start
+                    run_first = PWindow(LONG, span, "min_over", (B.BCol(LONG, span, rn),),
+                                        low.partition + (B.BCol(LONG, span, grp),), ())
+                    seg_first = PWindow(LONG, span, "min_over", (B.BCol(LONG, span, rn),), segment, ())
+                    value: B.BExpr = B.BCall(LONG, span, "+", (B.BCall(LONG, span, "-", (run_first, seg_first)), one))
+                else:
+                    seg_first = PWindow(LONG, span, "min_over", (B.BCol(LONG, span, grp),), segment, ())
+                    value = B.BCall(LONG, span, "+", (B.BCall(LONG, span, "-", (B.BCol(LONG, span, grp), seg_first)),
+                                                      one))
+            elif w.fn == "row_number":
+                value = PWindow(LONG, span, "row_number", tuple(self.expr(a, low, ctx) for a in w.args[:1]),
+                                segment, low.order)
+            else:
+                value = PWindow(w.type, span, "row_cumsum", (self.expr(w.args[0], low, ctx),), segment, low.order)
+            replacement[id(w)] = value
+
+        def add_hidden(low: Lowered, new: list[tuple[str, B.BExpr]]) -> Lowered:
+            node = low.node
+            lowered = tuple((n, self.expr(x, low, ctx)) for n, x in new)
+            cols = tuple(B.Column(n, x.type) for n, x in new)
+            keep = tuple((c.name, _col(c, span)) for c in node.all_columns)
+            return replace(low, node=PProject(node.columns, node.hidden + cols, span, "extend", node,
+                                              keep + lowered))
+
+        low = add_hidden(add_hidden(low, first), second)
+
+        def swap(e: B.BExpr) -> B.BExpr:
+            if id(e) in replacement:
+                return replacement[id(e)]
+            if isinstance(e, B.BCall):
+                return B.BCall(e.type, e.span, e.fn, tuple(swap(a) for a in e.args))
+            return e
+
+        return low, tuple((n, swap(x)) for n, x in items)
 
     def constant_neighbour(self, e: B.BWindow, args: tuple[B.BExpr, ...], low: Lowered) -> B.BExpr | None:
         """next(x, k) / prev(x, k) of a column that is constant within the partition (an outer column inside

@@ -273,6 +273,8 @@ scalar("geo_info_from_ip_address", 1, 1, const(DYNAMIC))
 scalar("$parse_match", 2, 2, const(BOOL))
 scalar("$parse_group", 3, 3, const(STRING))
 scalar("assert", 2, 2, const(BOOL))
+# internal: a IS DISTINCT FROM b (staged window functions: did the ranked term change?)
+scalar("$distinct_from", 2, 2, const(BOOL))
 # internal: pack_all(true), a bag of the row's non-null, non-empty values
 scalar("$pack_nonempty", 0, -1, const(DYNAMIC))
 
@@ -414,6 +416,8 @@ _add(Fn("next", "window", 1, 3, same_as(0)))
 _add(Fn("prev", "window", 1, 3, same_as(0)))
 _add(Fn("row_number", "window", 0, 2, const(LONG)))
 _add(Fn("row_cumsum", "window", 1, 2, same_as(0)))  # Kusto.Language: row_cumsum(int) stays int
+_add(Fn("row_rank_min", "window", 1, 2, const(LONG)))
+_add(Fn("row_rank_dense", "window", 1, 2, const(LONG)))
 
 # ---------------------------------------------------------------- aggregates
 

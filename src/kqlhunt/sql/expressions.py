@@ -214,6 +214,8 @@ class ExprCompiler:
                 if e.type.name == "string" and len(args) < 3:
                     return exp.Coalesce(this=out, expressions=[string("")])
                 return out
+            case "min_over":  # the smallest value in the partition (staged rank functions)
+                return exp.Window(this=fn("min", args[0]), partition_by=partition)
             case "row_cumsum":
                 if len(args) > 1:
                     raise unsupported("row_cumsum() with a restart predicate", e.span)

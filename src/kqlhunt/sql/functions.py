@@ -1099,6 +1099,11 @@ def pack(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression
     return cast(fn("json_object", *parts), "JSON")
 
 
+@register("$distinct_from")
+def distinct_from(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
+    return exp.Not(this=exp.NullSafeEQ(this=a[0], expression=a[1]))
+
+
 @register("assert")
 def assert_(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
     # Kusto fails the query when the condition is false; DuckDB's error() does the same
