@@ -427,8 +427,10 @@ def _words(text: str) -> frozenset[str]:
 
 
 #: Operators after which the engine need not keep the input order (README list, plus their kin:
-#: lookup is a join, make-series/top-nested/top-hitters aggregate like summarize).
-ORDER_DISCARDING = _words("summarize join lookup union distinct count make-series top-nested top-hitters")
+#: lookup is a join, make-series/top-nested/top-hitters aggregate like summarize, partition unions the
+#: results of its sub-queries -- the frozen scan-operator-04 lists the users as 1, 3, 2).
+ORDER_DISCARDING = _words("summarize join lookup union distinct count make-series top-nested top-hitters "
+                          "partition")
 #: Row-wise operators: they keep whatever order (or arbitrariness) their input had.
 ROW_WISE = _words(
     "project project-away project-keep project-rename project-reorder extend where filter take limit render "

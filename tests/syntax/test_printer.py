@@ -84,6 +84,9 @@ CORPUS = [
     "T | make-series kind=nonempty n = count() default = 1, avg(v) on t from a to b step 1h by k",
     "T | make-series sum(x) on t in range(1, 10, 2)",
     "let f = (T: (*), n: long) { T | take n }; R | invoke f(3)",
+    "T | scan with_match_id=m declare (c: long = 0, d: string) with (step s1: true => c = s1.c + x; "
+    "step s2 output=none: x > s1.c;)",
+    "T | partition hint.strategy=native by k (sort by t asc | take 2)",
     "externaldata(a: string, b: long) [h@'https://x.example/a.csv', 'b.csv'] with (format='csv', ignoreFirstRecord=true)",
     # where / filter, precedence, string operators
     "T | where a + 1 * 2 > 3 and b == 'x' or c",

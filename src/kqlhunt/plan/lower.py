@@ -25,6 +25,7 @@ from kqlhunt.plan.nodes import (
     PProject,
     PRange,
     PScan,
+    PSequenceScan,
     PSeriesFill,
     PShared,
     PSort,
@@ -165,6 +166,19 @@ class Lowerer:
                 if base.hidden and ctx is None:
                     base = self.project_visible(base)
                 return Lowered(PDistinct(base.columns, base.hidden, span, "distinct", base), (), low.partition)
+            case B.BPartition():
+                if ctx is not None:
+                    raise unsupported("`partition` inside an mv-apply or partition subquery", span)
+                return self.partition(rel)
+            case B.BScan(input=inp):
+                if ctx is not None and ctx.outer:
+                    raise unsupported("`scan` inside an mv-apply subquery", span)
+                low = self.lower(inp, ctx)
+                if not low.order:
+                    raise unsupported("scan here: the row set has no defined order", span, "sort or serialize first")
+                node = PSequenceScan(rel.schema, (B.Column(ORD, LONG),), span, "scan", low.node, rel.steps,
+                                     rel.declared, rel.match_id, rel.state, low.order, low.partition)
+                return Lowered(node, ((B.BCol(LONG, span, ORD), True, False),), low.partition)
             case B.BSeriesFill(input=inp):
                 if ctx is not None:
                     raise unsupported("`make-series` inside an mv-apply subquery", span)
@@ -468,6 +482,21 @@ class Lowerer:
                 final_items.append((c.name, B.BCol(cp.type, span, cp.name)))
         node = PProject(rel.schema, (), span, "mv-apply", sub.node, tuple(final_items))
         return Lowered(node)
+
+    def partition(self, rel: B.BPartition) -> Lowered:
+        """Like an mv-apply subquery (ApplyCtx) where the "outer row" is the partition: a dense rank of the
+        key numbers the partitions, and the subquery's windows, limits and aggregates work per number."""
+        span = rel.span
+        low = self.lower(rel.input, None)
+        base = low.node
+        key = _col(next(c for c in base.columns if c.name == rel.key), span)
+        rank = PWindow(LONG, span, "dense_rank", (), (), ((key, True, True),))
+        items = tuple((c.name, _col(c, span)) for c in base.columns) + ((ROWID, rank),)
+        numbered = PProject(base.columns, (B.Column(ROWID, LONG),), span, "partition_rows", base, items)
+        sub_input = Lowered(numbered, low.order, (B.BCol(LONG, span, ROWID),), frozenset({rel.key}))
+        sub = self.lower(rel.subquery, ApplyCtx(sub_input, ()))
+        final = tuple((c.name, B.BCol(c.type, span, c.name)) for c in rel.schema)
+        return Lowered(PProject(rel.schema, (), span, "partition", sub.node, final))
 
     def search(self, rel: B.BSearch, ctx: ApplyCtx | None) -> Lowered:
         low = self.lower(rel.input, ctx)

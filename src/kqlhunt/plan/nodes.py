@@ -64,6 +64,19 @@ class PRange(PNode):
 
 
 @dataclass(frozen=True, slots=True, eq=False)
+class PSequenceScan(PNode):
+    """The scan operator over `input` in `order` (per `partition`); see sql/scan.py."""
+
+    input: PNode
+    steps: tuple[object, ...]  # semantic.bound.BScanStep
+    declared: tuple[tuple[str, BExpr], ...]
+    match_id: str | None
+    state: tuple[tuple[int, str, KType], ...]
+    order: tuple[SortSpec, ...]
+    partition: tuple[BExpr, ...]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
 class PSeriesFill(PNode):
     """make-series: per group, the aggregated bins of `input` laid on the full axis (see BSeriesFill)."""
 

@@ -26,6 +26,7 @@ from kqlhunt.semantic.naming import (
 )
 from kqlhunt.semantic.parse_pattern import parse_items, plan_parse
 from kqlhunt.semantic.scalars import ScalarBinder, Scope, arrange_arguments
+from kqlhunt.semantic.scan_op import bind_scan
 from kqlhunt.semantic.types import BY_NAME, DYNAMIC, LONG, STRING, KType, array_of
 from kqlhunt.syntax import ast as A
 
@@ -325,6 +326,18 @@ class Binder:
                 return self.evaluate(rel, op, scope)
             case A.Parse():
                 return self.parse(rel, op, scope, ctx)
+            case A.Scan():
+                return bind_scan(self, rel, op, scope, fold)
+            case A.Partition(key=key, subquery=ops, span=span):
+                if B.find(rel.schema, key) is None:
+                    raise self.unknown_column(key, span, rel.schema)
+                apply_input = B.BApplyInput(rel.schema, span)
+                sub: B.BRel = apply_input
+                sub_ctx = _Ctx(serialized=ctx.serialized)
+                for sub_op in ops:
+                    sub = self.operator(sub_op, sub, scope, sub_ctx)
+                ctx.serialized = False
+                return B.BPartition(sub.schema, span, rel, key, sub, apply_input)
             case A.MakeSeries():
                 ctx.serialized = False
                 return self.make_series(rel, op, scope)

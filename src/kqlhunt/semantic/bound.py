@@ -208,6 +208,40 @@ class BApply(BRel):
 
 
 @dataclass(frozen=True, slots=True, eq=False)
+class BPartition(BRel):
+    """`partition by key (subquery)`: `subquery` (over `apply_input`) runs on each key's rows."""
+
+    input: BRel
+    key: str
+    subquery: BRel
+    apply_input: BApplyInput
+
+
+@dataclass(frozen=True, slots=True)
+class BScanStep:
+    name: str
+    output: str  # all | none
+    condition: BExpr  # state references are columns named state_column(j, col)
+    assignments: tuple[tuple[str, BExpr], ...]  # declared column -> value
+
+
+def state_column(step: int, column: str) -> str:
+    """The synthetic column that stands for `<step j>.<column>` in scan conditions and assignments."""
+    return f"__st{step}__{column}"
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class BScan(BRel):
+    """The scan operator: a state machine over the serialized rows (see sql/scan.py)."""
+
+    input: BRel
+    steps: tuple[BScanStep, ...]
+    declared: tuple[tuple[str, BLit], ...]  # declared column -> default (typed)
+    match_id: str | None
+    state: tuple[tuple[int, str, KType], ...]  # (step index from 1, column, type) the steps read
+
+
+@dataclass(frozen=True, slots=True, eq=False)
 class BSeriesFill(BRel):
     """make-series' last step: each group's aggregated bins laid out on the whole axis as arrays.
 

@@ -33,6 +33,7 @@ from kqlhunt.sql.expressions import (
     try_cast,
 )
 from kqlhunt.sql.functions import to_json
+from kqlhunt.sql.scan import render_scan
 from kqlhunt.sql.types import physical
 
 TABLE_VIEW_PREFIX = "kh_t_"
@@ -183,6 +184,8 @@ class SqlCompiler:
                 return q.limit(count, copy=False)
             case P.PSeriesFill():
                 return self.series_fill(node)
+            case P.PSequenceScan():
+                return render_scan(self, node)
             case P.PDistinct(input=inp):
                 src = self.node(inp)
                 return _select(exp.Star()).distinct(copy=False).from_(_table(src), copy=False)

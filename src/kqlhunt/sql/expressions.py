@@ -214,6 +214,8 @@ class ExprCompiler:
                 if e.type.name == "string" and len(args) < 3:
                     return exp.Coalesce(this=out, expressions=[string("")])
                 return out
+            case "dense_rank":
+                return exp.Window(this=fn("dense_rank"), partition_by=partition, order=order)
             case "min_over":  # the smallest value in the partition (staged rank functions)
                 return exp.Window(this=fn("min", args[0]), partition_by=partition)
             case "row_cumsum":

@@ -330,6 +330,39 @@ class Evaluate(Operator):
 
 
 @dataclass(frozen=True, slots=True)
+class Partition(Operator):
+    """`partition [hint.*=...] by Column ( operators )`: the operators run on each partition's rows."""
+
+    options: tuple[NamedArg, ...]
+    key: str
+    subquery: tuple[Operator, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ScanDecl(Node):
+    name: str
+    type_name: str
+    default: Expr | None
+
+
+@dataclass(frozen=True, slots=True)
+class ScanStep(Node):
+    name: str
+    output: str  # all | last | none
+    condition: Expr
+    assignments: tuple[Assignment, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Scan(Operator):
+    """`scan [with_match_id=Id] [declare (c: T [= default], ...)] with (step s [output=...]: cond [=> c = e, ...]; ...)`."""
+
+    match_id: str | None
+    declare: tuple[ScanDecl, ...]
+    steps: tuple[ScanStep, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class MakeSeries(Operator):
     """`make-series [kind=nonempty] agg [default=v], ... on axis [from a] [to b] step s [by ...]`, or the
     alternate `on axis in range(start, stop, step)` (stop inclusive)."""

@@ -39,8 +39,8 @@ TYPED_LITERAL_FUNCS = {"int", "long", "real", "double", "bool", "boolean", "deci
 
 UNSUPPORTED_OPERATORS = {
     "parse-kv", "top-nested", "top-hitters", "sample",
-    "sample-distinct", "fork", "facet", "partition", "scan", "consume", "find", "reduce",
-    "project-smart", "externaldata", "lookup-tables", "make-graph", "graph-match", "execute",
+    "sample-distinct", "fork", "facet", "consume", "find", "reduce",
+    "project-smart", "lookup-tables", "make-graph", "graph-match", "execute",
     "search", "extend-schema", "assert-schema", "partition-by", "summarize-to",
 }
 
@@ -619,6 +619,67 @@ class Parser:
             raise self.fail("expected a parse pattern after `with`")
         return A.Parse(self.span_from(start), options, source, tuple(parts), keyword)
 
+    def op_partition(self, start: int) -> A.Operator:
+        options = self.options(set())
+        self.expect("by", "`by` and the partition column")
+        key, _ = self.name("a column name")
+        if not self.at("("):
+            raise error("KH300", "`partition` with a `{ ... }` body or a name is not supported by kqlhunt yet; "
+                        "use `partition by Col ( operators )`", self.tok.span)
+        self.advance()
+        self.nest()
+        ops = [self.operator()]
+        while self.accept("|"):
+            ops.append(self.operator())
+        self.depth -= 1
+        self.expect(")")
+        return A.Partition(self.span_from(start), options, key, tuple(ops))
+
+    def op_scan(self, start: int) -> A.Operator:
+        match_id = None
+        if self.at("with_match_id"):
+            self.advance()
+            self.expect("=")
+            match_id, _ = self.name("a column name for the match id")
+        declare: list[A.ScanDecl] = []
+        if self.accept("declare"):
+            self.expect("(")
+            while not self.at(")"):
+                d_start = self.tok.span.start
+                name, _ = self.name("a column name")
+                self.expect(":")
+                type_name = self.type_name()
+                default = self.expr() if self.accept("=") else None
+                declare.append(A.ScanDecl(self.span_from(d_start), name, type_name, default))
+                if not self.accept(","):
+                    break
+            self.expect(")")
+        self.expect("with", "`with` and the scan steps in parentheses")
+        self.expect("(")
+        steps: list[A.ScanStep] = []
+        while self.at("step"):
+            s_start = self.advance().span.start
+            name, _ = self.name("a step name")
+            output = "all"
+            if self.at("output") and self.peek().is_("="):
+                self.advance()
+                self.advance()
+                out_tok = self.ident("all, last or none")
+                output = out_tok.text
+                if output not in ("all", "last", "none"):
+                    raise self.fail("a step's output must be all, last or none", out_tok.span)
+            self.expect(":")
+            condition = self.expr()
+            assignments: list[A.Assignment] = []
+            if self.accept("=>"):
+                assignments = self.assignments()
+            self.expect(";", "`;` after the step")
+            steps.append(A.ScanStep(self.span_from(s_start), name, output, condition, tuple(assignments)))
+        if not steps:
+            raise self.fail(f"expected `step`, found {self.tok.describe()}")
+        self.expect(")")
+        return A.Scan(self.span_from(start), match_id, tuple(declare), tuple(steps))
+
     def op_make_series(self, start: int) -> A.Operator:
         options = self.options({"kind"})
         aggregates: list[A.Assignment] = []
@@ -1154,7 +1215,8 @@ OPERATORS = {
     "top": Parser.op_top, "count": Parser.op_count, "distinct": Parser.op_distinct,
     "serialize": Parser.op_serialize, "as": Parser.op_as, "getschema": Parser.op_getschema,
     "render": Parser.op_render, "parse": Parser.op_parse, "parse-where": Parser.op_parse_where,
-    "invoke": Parser.op_invoke, "make-series": Parser.op_make_series,
+    "invoke": Parser.op_invoke, "make-series": Parser.op_make_series, "scan": Parser.op_scan,
+    "partition": Parser.op_partition,
 }
 
 

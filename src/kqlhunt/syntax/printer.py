@@ -520,6 +520,24 @@ def _operator(op: A.Operator) -> str:
             parts = (["*"] if op.schema_star else []) + [_column(c) for c in op.schema]
             schema = f": ({', '.join(parts)})"
         return _words("evaluate", _options(op.options), _pipe(op.plugin), schema)
+    if isinstance(op, A.Partition):
+        sub = " | ".join(_operator(o) for o in op.subquery)
+        return _words("partition", _options(op.options), f"by {format_name(op.key)}", f"({sub})")
+    if isinstance(op, A.Scan):
+        head = f"with_match_id = {format_name(op.match_id)}" if op.match_id else ""
+        declare = ""
+        if op.declare:
+            decls = [f"{format_name(d.name)}: {d.type_name}" + (f" = {_expr(d.default)}" if d.default is not None else "")
+                     for d in op.declare]
+            declare = f"declare ({', '.join(decls)})"
+        steps = []
+        for st in op.steps:
+            output = f" output = {st.output}" if st.output != "all" else ""
+            body = f"step {format_name(st.name)}{output}: {_expr(st.condition)}"
+            if st.assignments:
+                body += f" => {_assignments(st.assignments)}"
+            steps.append(body + ";")
+        return _words("scan", head, declare, f"with ({' '.join(steps)})")
     if isinstance(op, A.MakeSeries):
         aggs = []
         for a, d in zip(op.aggregates, op.defaults, strict=True):
