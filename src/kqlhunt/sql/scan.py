@@ -219,7 +219,7 @@ def _layer(ec: ExprCompiler, prev: exp.Select, k: int, step: B.BScanStep, state:
         changes[COUNTER] = exp.Add(this=col(COUNTER), expression=exp.Case(
             ifs=[exp.If(this=new_sequence, true=number(1))], default=number(0)))
     input_names = {c.name for c in inputs}
-    for (j, c), t in state.items():
+    for j, c in state:
         if j < k:
             changes[_held(k, j, c)] = exp.Case(ifs=[exp.If(this=col("__s_c1"), true=col(_held(k - 1, j, c)))],
                                                default=col(_held(k, j, c)))
