@@ -78,7 +78,8 @@ _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", "'": "'", '"': '"', "0"
 MAX_QUERY_CHARS = 2_000_000
 
 # Hot paths as regular expressions: the lexer runs on every query and rule, so it should cost little.
-_SKIP = re.compile(r"(?:\s|\ufeff|//[^\n]*)+")
+# Kusto skips zero-width characters like whitespace (U+200B/C/D, U+2060, the BOM): pasted hunts carry them
+_SKIP = re.compile(r"(?:\s|[\u200b\u200c\u200d\u2060\ufeff]|//[^\n]*)+")
 _IDENT = re.compile(r"[^\W\d]\w*|\$\w*")
 _PUNCT = re.compile("|".join(re.escape(p) for p in PUNCTUATION))
 
