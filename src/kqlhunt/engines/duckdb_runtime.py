@@ -44,6 +44,18 @@ MACROS = [
         WHEN json_type(j) = 'VARCHAR' THEN json_extract_string(j, '$')
         WHEN json_type(j) = 'NULL' THEN ''
         ELSE CAST(j AS VARCHAR) END""",
+    # Kusto's `has` with a term known only at run time (has_any over a table or a dynamic array): the term
+    # bounded by non-alphanumeric characters or the ends, a cheap `contains` first
+    """CREATE OR REPLACE MACRO kh_has(x, t) AS CASE WHEN t IS NULL THEN NULL WHEN t = '' THEN true ELSE
+        contains(lower(x), lower(t)) AND regexp_matches(x, '(?i)'
+          || CASE WHEN regexp_matches(t, '^[\\p{L}\\p{N}]') THEN '(?:^|[^\\p{L}\\p{N}])' ELSE '' END
+          || regexp_escape(t)
+          || CASE WHEN regexp_matches(t, '[\\p{L}\\p{N}]$') THEN '(?:$|[^\\p{L}\\p{N}])' ELSE '' END) END""",
+    """CREATE OR REPLACE MACRO kh_has_cs(x, t) AS CASE WHEN t IS NULL THEN NULL WHEN t = '' THEN true ELSE
+        contains(x, t) AND regexp_matches(x,
+          CASE WHEN regexp_matches(t, '^[\\p{L}\\p{N}]') THEN '(?:^|[^\\p{L}\\p{N}])' ELSE '' END
+          || regexp_escape(t)
+          || CASE WHEN regexp_matches(t, '[\\p{L}\\p{N}]$') THEN '(?:$|[^\\p{L}\\p{N}])' ELSE '' END) END""",
     # results print dynamic values minified, as Kusto does (json() re-serialises the text)
     """CREATE OR REPLACE MACRO kh_json_text(j) AS CAST(json(j) AS VARCHAR)""",
     """CREATE OR REPLACE MACRO kh_parse_datetime(s) AS COALESCE(

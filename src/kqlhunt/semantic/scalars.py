@@ -252,7 +252,7 @@ class _Bind:
         args: list[B.BExpr] = [lhs]
         for it in items:
             if self.owner.binder.is_tabular(it, self.scope):
-                if op not in ("in", "!in", "in~", "!in~") or len(items) != 1:
+                if op not in ("in", "!in", "in~", "!in~", "has_any") or len(items) != 1:
                     raise unsupported(f"`{op}` with a tabular subquery", it.span)
                 rel = self.owner.binder.tabular(it, self.scope)
                 if not rel.schema:

@@ -319,6 +319,8 @@ def _string_op(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expr
                 out = fn("starts_with", xx, yy)
             case "endswith":
                 out = fn("suffix", xx, yy)
+            case "has":
+                out = fn("kh_has" if ci else "kh_has_cs", x, y)
             case _:
                 raise unsupported(f"`{op}` with a non-constant right-hand side", e.span)
     return paren(exp.Not(this=paren(out))) if negated else paren(out)
@@ -403,6 +405,16 @@ def in_list(c: ExprCompiler, e: B.BCall, _: list[exp.Expression]) -> exp.Express
                 x = fn("lower", x)
             out: exp.Expression = fn("coalesce", fn("list_contains", lst, x), exp.Boolean(this=False))
             return paren(exp.Not(this=out)) if negated else paren(out)
+        if len(e.args) == 2 and e.args[1].type.name == "dynamic" and (
+                left_e.type.name == "string" or left_e.type.is_numeric):
+            # a dynamic array known at run time (toscalar(... make_set ...), split(...)): its elements
+            elem = "VARCHAR" if left_e.type.name == "string" else "DOUBLE"
+            lst = as_list(c, e.args[1].type, c.compile(e.args[1]), f"`{e.fn}`", e.span, elem=elem)
+            if ci:
+                lst = fn("list_transform", lst, lam("v", fn("lower", col("v"))))
+                x = fn("lower", arg_string(c, left_e, x))
+            found = fn("coalesce", fn("list_contains", lst, x), exp.Boolean(this=False))
+            return paren(exp.Not(this=found)) if negated else paren(found)
         if any(v.type.name == "dynamic" for v in e.args[1:]):
             raise unsupported(f"`{e.fn}` over a dynamic value that is not a constant array", e.span)
         vals = [c.compile(v) for v in e.args[1:]]
@@ -455,10 +467,43 @@ def has_any(c: ExprCompiler, e: B.BCall, _: list[exp.Expression]) -> exp.Express
     x = arg_string(c, e.args[0], c.compile(e.args[0]))
     values = _expand_values(c, e.args[1:], e.span)
     if values is None:
-        raise unsupported(f"`{e.fn}` with non-constant values", e.span)
+        return _has_any_dynamic(c, e, x)
     tests = [_const_string_op("has", x, str(lit.value), True) for lit, _ in values]
     if not tests:
         return exp.Boolean(this=e.fn == "has_all")
+    out = tests[0]
+    for t in tests[1:]:
+        out = exp.Or(this=out, expression=t) if e.fn == "has_any" else exp.And(this=out, expression=t)
+    return paren(out)
+
+
+def _has_any_dynamic(c: ExprCompiler, e: B.BCall, x: exp.Expression) -> exp.Expression:
+    """has_any / has_all whose terms are known only at run time: a table's first column (`has_any (T)`),
+    dynamic arrays, or string values. Each term is tested with Kusto's `has` (kh_has)."""
+    from kqlhunt.plan.lower import PColumn
+
+    tests: list[exp.Expression] = []
+    for arg in e.args[1:]:
+        if isinstance(arg, PColumn):
+            if e.fn == "has_all":
+                raise unsupported("`has_all` with a tabular subquery", e.span)
+            node = arg.node
+            first = node.columns[0]
+            term = to_string(c, first.type, col(first.name)) if first.type.name != "string" else col(first.name)
+            match = exp.Select().select(exp.Literal.number(1), copy=False).from_(
+                exp.Table(this=exp.to_identifier(c.owner.node(node), quoted=True)), copy=False).where(
+                exp.And(this=exp.Not(this=is_null(col(first.name))), expression=fn("kh_has", x, term)), copy=False)
+            tests.append(exp.Exists(this=match))
+        elif arg.type.name == "dynamic":
+            terms = as_list(c, arg.type, c.compile(arg), f"`{e.fn}`", e.span, elem="VARCHAR")
+            checked = fn("list_transform", terms, lam("t", fn("coalesce", fn("kh_has", x, col("t")),
+                                                             exp.Boolean(this=False))))
+            tests.append(fn("coalesce", fn("list_bool_or" if e.fn == "has_any" else "list_bool_and", checked),
+                            exp.Boolean(this=e.fn == "has_all")))
+        elif arg.type.name == "string":
+            tests.append(fn("coalesce", fn("kh_has", x, c.compile(arg)), exp.Boolean(this=False)))
+        else:
+            raise unsupported(f"`{e.fn}` with non-constant {arg.type} values", e.span)
     out = tests[0]
     for t in tests[1:]:
         out = exp.Or(this=out, expression=t) if e.fn == "has_any" else exp.And(this=out, expression=t)
