@@ -30,7 +30,7 @@ def test_in_subquery(query: str, expected: list) -> None:
     assert sorted(result.column(0).to_pylist(), key=str) == sorted(expected, key=str)
 
 
-def test_has_any_with_a_subquery_is_refused_by_name() -> None:
+def test_has_all_with_a_subquery_is_refused_by_name() -> None:
     with pytest.raises(kqlhunt.KqlError) as info:
-        kqlhunt.query(f"{T} | where b has_any (datatable(v:string)['x'])")
+        kqlhunt.query(f"{T} | where b has_all (datatable(v:string)['x'])")
     assert info.value.code.startswith("KH3")
