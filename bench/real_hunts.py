@@ -16,7 +16,7 @@ that read DeviceNetworkEvents, and the same figures are printed for all Defender
              DeviceNetworkEvents get their documented Defender XDR columns (TABLE_SCHEMAS, from the
              Microsoft Learn advanced-hunting schema pages); a query that reads a table kqlhunt has no
              schema for is counted as "needs table X", not as a bind failure
-  run-empty  kqlhunt.query(q) with every table empty
+  run-empty  kqlhunt.query(q) with every table empty (externaldata URIs read as empty files: never fetched)
   run-gen    kqlhunt.query(q) with DeviceNetworkEvents = kqlhunt.demo.generate_table(--rows)
 Every stage runs in a worker process with a time limit (--timeout); a worker that hangs or dies is
 replaced. Failures are classified by diagnostic code and, for KH3xx, by the construct the message names.
@@ -588,6 +588,7 @@ def worker_main(conn, config: dict) -> None:
     import traceback
 
     import kqlhunt
+    import kqlhunt.api
     from kqlhunt.demo import generate_table
     from kqlhunt.syntax.parser import parse
 
@@ -609,8 +610,8 @@ def worker_main(conn, config: dict) -> None:
                 tables = {name: _empty_table(cols) for name, cols in schemas.items()}
                 if stage == "run_gen" and TARGET in req["tables"]:
                     tables[TARGET] = generated
-                result = kqlhunt.query(text, tables=tables, now=now, memory_limit=config["memory_limit"],
-                                       threads=config["threads"])
+                result, _ = kqlhunt.api.run(text, tables=tables, now=now, memory_limit=config["memory_limit"],
+                                            threads=config["threads"], resolver=_offline_resolver())
                 answer["rows"] = result.num_rows
         except kqlhunt.KqlError as exc:
             d = exc.diagnostics[0] if exc.diagnostics else None
@@ -622,6 +623,22 @@ def worker_main(conn, config: dict) -> None:
                       "traceback": traceback.format_exc(limit=-4)}
         answer["seconds"] = round(time.perf_counter() - start, 4)
         conn.send(answer)
+
+
+def _offline_resolver():  # type: ignore[no-untyped-def]
+    """externaldata without the network: every URI reads as an empty file (the hunt still runs end to
+    end; threat-intel lists are simply empty)."""
+    import tempfile
+
+    from kqlhunt.engines.external import ExternalResolver
+
+    class Offline(ExternalResolver):
+        def resolve(self, uri, source):  # type: ignore[no-untyped-def]
+            empty = Path(tempfile.gettempdir()) / "kqlhunt-bench-empty.txt"
+            empty.touch()
+            return empty
+
+    return Offline()
 
 
 class Worker:
