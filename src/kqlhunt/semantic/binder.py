@@ -162,6 +162,10 @@ class Binder:
             case A.PrintSource(items=items, span=span):
                 values: list[tuple[str, B.BExpr]] = []
                 for i, item in enumerate(items):
+                    several = self.several_outputs(item, (), scope, _Ctx(), [n for n, _ in values])
+                    if several is not None:
+                        values += several
+                        continue
                     bexpr = self.scalars.bind(item.expr, None, scope)
                     # the engine names every unnamed print column print_<i>, even a bare variable
                     name = item.names[0] if item.names else f"print_{i}"
@@ -603,8 +607,9 @@ class Binder:
     def extend_item(self, item: A.Assignment, schema: B.Schema, names: list[str], scope: Scope, ctx: _Ctx) \
             -> list[tuple[str, B.BExpr]]:
         e = item.expr
-        if isinstance(e, A.Call) and e.name == "series_stats":
-            return self.series_stats(item, schema, scope, ctx, names)
+        several = self.several_outputs(item, schema, scope, ctx, names)
+        if several is not None:
+            return several
         if len(item.names) > 1:
             if isinstance(e, A.Call) and F.lookup(e.name) is None:
                 raise unsupported(f"`{e.name}()` with a tuple target", e.span)
@@ -613,6 +618,37 @@ class Binder:
         bexpr = fold(self.scalars.bind(e, schema, scope, serialized=ctx.serialized))
         name = item.names[0] if item.names else (expr_name(e) or next_column_name(names))
         return [(name, bexpr)]
+
+    def several_outputs(self, item: A.Assignment, schema: B.Schema, scope: Scope, ctx: _Ctx,
+                        names: list[str] | None = None) -> list[tuple[str, B.BExpr]] | None:
+        """Functions that produce several columns: series_stats(), array_sort_*() of several arrays."""
+        e = item.expr
+        if not isinstance(e, A.Call):
+            return None
+        if e.name == "series_stats":
+            return self.series_stats(item, schema, scope, ctx, names)
+        if e.name in ("array_sort_asc", "array_sort_desc") and len(e.args) > 1:
+            args = tuple(fold(self.scalars.bind(a, schema, scope, serialized=ctx.serialized)) for a in e.args)
+            arrays = args[:-1] if args[-1].type.name == "bool" else args
+            if len(arrays) < 2:
+                return None
+            if len(item.names) > len(arrays):
+                raise error("KH214", f"{e.name}() of {len(arrays)} arrays returns {len(arrays)} columns", item.span)
+            taken = list(names) if names is not None else [c.name for c in schema]
+            out: list[tuple[str, B.BExpr]] = []
+            for k, source in enumerate(e.args[:len(arrays)]):
+                if k < len(item.names):
+                    name = item.names[k]
+                else:  # Kusto: <column>_sorted, or array<k>_sorted for an expression
+                    base = expr_name(source) if isinstance(source, A.Name) else None
+                    name = unique_name(f"{base or f'array{k}'}_sorted", taken)
+                taken.append(name)
+                part = (B.BLit(LONG, e.span, k),) + args
+                fn = F.lookup(f"${e.name}_part")
+                assert fn is not None
+                out.append((name, B.BCall(fn.rule(list(part)), e.span, fn.name, part)))
+            return out
+        return None
 
     def series_stats(self, item: A.Assignment, schema: B.Schema, scope: Scope, ctx: _Ctx,
                      names: list[str] | None = None) -> list[tuple[str, B.BExpr]]:
@@ -652,8 +688,9 @@ class Binder:
         out: list[tuple[str, B.BExpr]] = []
         generated: list[str] = []
         for item in items:
-            if isinstance(item.expr, A.Call) and item.expr.name == "series_stats":
-                produced = self.series_stats(item, rel.schema, scope, ctx)
+            several = self.several_outputs(item, rel.schema, scope, ctx)
+            if several is not None:
+                produced = several
             else:
                 produced = [self.project_item(item, rel.schema, scope, [n for n, _ in out], ctx, generated)]
                 if not item.names and expr_name(item.expr) is None:

@@ -38,10 +38,12 @@ def expr_name(e: A.Expr) -> str | None:
             inner = expr_name(args[0])
             if fn.naming == "first":
                 return inner
-            if fn.naming.startswith("prefix:") and inner:
-                return f"{fn.naming[7:]}_{inner}"
-            if fn.naming.startswith("suffix:") and inner:
-                return f"{inner}_{fn.naming[7:]}"
+            # measured on the oracle: strlen(strcat(...)) is strlen_, array_sort_asc(pack_array(...))
+            # array0_sorted (the argument's position stands in for its name)
+            if fn.naming.startswith("prefix:"):
+                return f"{fn.naming[7:]}_{inner or ''}"
+            if fn.naming.startswith("suffix:"):
+                return f"{inner or 'array0'}_{fn.naming[7:]}"
             return None
     return None
 
