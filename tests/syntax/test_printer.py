@@ -87,6 +87,7 @@ CORPUS = [
     "T | scan with_match_id=m declare (c: long = 0, d: string) with (step s1: true => c = s1.c + x; "
     "step s2 output=none: x > s1.c;)",
     "T | partition hint.strategy=native by k (sort by t asc | take 2)",
+    "T | top-nested 2 of a by sum(b), top-nested of c = bin(t, 1h) with others = 'o' by n = count() asc",
     "externaldata(a: string, b: long) [h@'https://x.example/a.csv', 'b.csv'] with (format='csv', ignoreFirstRecord=true)",
     # where / filter, precedence, string operators
     "T | where a + 1 * 2 > 3 and b == 'x' or c",

@@ -29,6 +29,7 @@ from kqlhunt.plan.nodes import (
     PSeriesFill,
     PShared,
     PSort,
+    PTopNested,
     PUnion,
     PUnnest,
     PValues,
@@ -166,6 +167,13 @@ class Lowerer:
                 if base.hidden and ctx is None:
                     base = self.project_visible(base)
                 return Lowered(PDistinct(base.columns, base.hidden, span, "distinct", base), (), low.partition)
+            case B.BTopNested(input=inp, levels=levels):
+                if ctx is not None:
+                    raise unsupported("`top-nested` inside an mv-apply or partition subquery", span)
+                low = self.lower(inp, ctx)
+                lowered = tuple((k, self.expr(kx, low, ctx), a, self.expr(ax, low, ctx), n, asc)
+                                for k, kx, a, ax, n, asc in levels)
+                return Lowered(PTopNested(rel.schema, (), span, "top_nested", low.node, lowered))
             case B.BPartition():
                 if ctx is not None:
                     raise unsupported("`partition` inside an mv-apply or partition subquery", span)

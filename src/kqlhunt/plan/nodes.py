@@ -64,6 +64,14 @@ class PRange(PNode):
 
 
 @dataclass(frozen=True, slots=True, eq=False)
+class PTopNested(PNode):
+    """top-nested over `input` (see BTopNested)."""
+
+    input: PNode
+    levels: tuple[tuple[str, BExpr, str, BExpr, int | None, bool], ...]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
 class PSequenceScan(PNode):
     """The scan operator over `input` in `order` (per `partition`); see sql/scan.py."""
 

@@ -48,7 +48,7 @@ def children(node: P.PNode) -> list[P.PNode]:
             return [inp, keys]
         case P.PFilter(input=inp) | P.PProject(input=inp) | P.PAggregate(input=inp) | P.PUnnest(input=inp) \
                 | P.PSort(input=inp) | P.PLimit(input=inp) | P.PDistinct(input=inp) | P.PShared(input=inp) \
-                | P.PSeriesFill(input=inp) | P.PSequenceScan(input=inp):
+                | P.PSeriesFill(input=inp) | P.PSequenceScan(input=inp) | P.PTopNested(input=inp):
             return [inp]
     return []
 
@@ -80,6 +80,8 @@ def _requirements(node: P.PNode, need: set[str]) -> list[tuple[P.PNode, set[str]
             return [(inp, need | _refs_all(partition) | _refs_all(s[0] for s in order))]
         case P.PDistinct(input=inp):
             return [(inp, _names(inp))]  # every column takes part in distinctness
+        case P.PTopNested(input=inp, levels=levels):
+            return [(inp, _refs_all(x for lv in levels for x in (lv[1], lv[3])))]
         case P.PSeriesFill(input=inp) | P.PSequenceScan(input=inp):
             return [(inp, _names(inp))]  # keep the input whole (scan: every column can reach the output)
         case P.PShared(input=inp):
@@ -181,7 +183,7 @@ def _rebuild(node: P.PNode, need: set[str], done: dict[int, P.PNode]) -> P.PNode
             child = new(inp)
             return replace(node, input=child, keys=new(keys), columns=_keep(node.columns, _names(child)),
                            hidden=_keep(node.hidden, _names(child)))
-        case P.PSeriesFill(input=inp) | P.PSequenceScan(input=inp):
+        case P.PSeriesFill(input=inp) | P.PSequenceScan(input=inp) | P.PTopNested(input=inp):
             return replace(node, input=new(inp))
         case P.PFilter(input=inp) | P.PSort(input=inp) | P.PLimit(input=inp) | P.PDistinct(input=inp) \
                 | P.PShared(input=inp):

@@ -53,7 +53,7 @@ def _rebuild_children(node: P.PNode, done: dict[int, P.PNode]) -> P.PNode:
         case P.PSemiFilter(input=inp, keys=keys):
             return replace(node, input=_rewrite(inp, done), keys=_rewrite(keys, done))
         case P.PFilter() | P.PProject() | P.PAggregate() | P.PUnnest() | P.PSort() | P.PLimit() | P.PDistinct() \
-                | P.PShared() | P.PSeriesFill() | P.PSequenceScan():
+                | P.PShared() | P.PSeriesFill() | P.PSequenceScan() | P.PTopNested():
             new_input = _rewrite(node.input, done)  # type: ignore[attr-defined]
             return node if new_input is node.input else replace(node, input=new_input)  # type: ignore[attr-defined]
     return node

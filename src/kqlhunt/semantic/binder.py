@@ -332,6 +332,9 @@ class Binder:
                 return self.parse(rel, op, scope, ctx)
             case A.Scan():
                 return bind_scan(self, rel, op, scope, fold)
+            case A.TopNested():
+                ctx.serialized = False
+                return self.top_nested(rel, op, scope)
             case A.Partition(key=key, subquery=ops, span=span):
                 if B.find(rel.schema, key) is None:
                     raise self.unknown_column(key, span, rel.schema)
@@ -478,6 +481,30 @@ class Binder:
         if op.keyword == "parse-where":
             rel = B.BFilter(rel.schema, op.span, rel, matched)
         return self.with_columns(rel, items, op.span, op.keyword)
+
+    def top_nested(self, rel: B.BRel, op: A.TopNested, scope: Scope) -> B.BRel:
+        levels = []
+        taken: list[str] = []
+        for lv in op.levels:
+            if lv.others is not None:
+                raise unsupported("top-nested `with others`", lv.others.span)
+            count = self.constant_int(lv.count, scope, "top-nested") if lv.count is not None else None
+            key = fold(self.scalars.bind(lv.of.expr, rel.schema, scope))
+            if key.type.name == "dynamic":
+                raise error("KH215", "a top-nested expression cannot be dynamic; convert it first", lv.of.span)
+            key_name = lv.of.names[0] if lv.of.names else (expr_name(lv.of.expr) or next_column_name(taken))
+            agg = fold(self.scalars.bind(lv.by.expr, rel.schema, scope, aggregate=True))
+            if not _has_agg(agg):
+                raise error("KH216", "a top-nested level needs an aggregation (sum(), count(), max(), ...)",
+                            lv.by.span)
+            agg_name = lv.by.names[0] if lv.by.names else f"aggregated_{key_name}"
+            for name in (key_name, agg_name):
+                if name in taken:
+                    raise error("KH213", f"column `{name}` appears twice in top-nested", lv.span)
+                taken.append(name)
+            levels.append((key_name, key, agg_name, agg, count, lv.ascending))
+        schema = tuple(c for k, kx, a, ax, _, _ in levels for c in (B.Column(k, kx.type), B.Column(a, ax.type)))
+        return B.BTopNested(schema, op.span, rel, tuple(levels))
 
     def make_series(self, rel: B.BRel, op: A.MakeSeries, scope: Scope) -> B.BRel:
         span = op.span

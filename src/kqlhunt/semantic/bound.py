@@ -208,6 +208,14 @@ class BApply(BRel):
 
 
 @dataclass(frozen=True, slots=True, eq=False)
+class BTopNested(BRel):
+    """top-nested: per level, the key expression, its aggregate, how many to keep (None: all), ascending."""
+
+    input: BRel
+    levels: tuple[tuple[str, BExpr, str, BExpr, int | None, bool], ...]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
 class BPartition(BRel):
     """`partition by key (subquery)`: `subquery` (over `apply_input`) runs on each key's rows."""
 

@@ -80,6 +80,43 @@ class SqlCompiler:
         sql = Dialect.get_or_raise(self.dialect).generate(select, copy=False)
         return CompiledSql(sql, select, plan.root.columns)
 
+    def top_nested(self, node: P.PTopNested) -> exp.Expression:
+        """Level i: aggregate by the first i keys over all rows, keep the top N within each parent (keys
+        1..i-1); the levels are then joined on their shared keys, so a row survives only under kept parents."""
+        src = self.node(node.input)
+        ec = ExprCompiler(self)
+        keys = [f"__k{i}" for i in range(len(node.levels))]
+        base = _select(exp.Star(), *[alias(ec.compile(lv[1]), k) for lv, k in zip(node.levels, keys, strict=True)]
+                       ).from_(_table(src), copy=False)
+        base_name = self._cte_for(base, "top_nested_keys", False)
+        levels = []
+        for i, (_, _, _, agg, count, ascending) in enumerate(node.levels):
+            mine = keys[:i + 1]
+            q = _select(*[col(k) for k in mine], alias(ec.compile(agg), f"__a{i}")).from_(
+                _table(base_name), copy=False).group_by(*[col(k) for k in mine], copy=False)
+            if count is not None:
+                order = exp.Order(expressions=[exp.Ordered(this=col(f"__a{i}"), desc=not ascending,
+                                                           nulls_first=False)])
+                rank = exp.Window(this=fn("row_number"), partition_by=[col(k) for k in keys[:i]] or None, order=order)
+                q = q.qualify(exp.LTE(this=rank, expression=number(count)), copy=False)
+            levels.append(self._cte_for(q, f"top_nested_{i + 1}", False))
+        items = []
+        for i, (key_name, _, agg_name, _, _, _) in enumerate(node.levels):
+            items += [alias(exp.column(keys[i], table=f"l{i}", quoted=True), key_name),
+                      alias(exp.column(f"__a{i}", table=f"l{i}", quoted=True), agg_name)]
+        query = _select(*items).from_(exp.Table(this=exp.to_identifier(levels[-1], quoted=True),
+                                                alias=exp.TableAlias(this=exp.to_identifier(f"l{len(levels) - 1}"))),
+                                      copy=False)
+        for i in range(len(levels) - 2, -1, -1):
+            on: exp.Expression = exp.true()
+            for k in keys[:i + 1]:
+                on = exp.And(this=on, expression=exp.NullSafeEQ(
+                    this=exp.column(k, table=f"l{i}", quoted=True),
+                    expression=exp.column(k, table=f"l{len(levels) - 1}", quoted=True)))
+            query = query.join(exp.Table(this=exp.to_identifier(levels[i], quoted=True),
+                                         alias=exp.TableAlias(this=exp.to_identifier(f"l{i}"))), on=on, copy=False)
+        return query
+
     def series_fill(self, node: P.PSeriesFill) -> exp.Expression:
         """make-series: a grid of (group, bin index) from each group's bounds, the aggregated bins left-joined
         onto it, and one ordered list per aggregate (the default where a bin has no rows)."""
@@ -186,6 +223,8 @@ class SqlCompiler:
                 return self.series_fill(node)
             case P.PSequenceScan():
                 return render_scan(self, node)
+            case P.PTopNested():
+                return self.top_nested(node)
             case P.PDistinct(input=inp):
                 src = self.node(inp)
                 return _select(exp.Star()).distinct(copy=False).from_(_table(src), copy=False)

@@ -330,6 +330,20 @@ class Evaluate(Operator):
 
 
 @dataclass(frozen=True, slots=True)
+class TopNestedLevel(Node):
+    count: Expr | None
+    of: Assignment
+    others: Expr | None
+    by: Assignment
+    ascending: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class TopNested(Operator):
+    levels: tuple[TopNestedLevel, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Partition(Operator):
     """`partition [hint.*=...] by Column ( operators )`: the operators run on each partition's rows."""
 

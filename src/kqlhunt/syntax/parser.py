@@ -38,7 +38,7 @@ TYPE_NAMES = {
 TYPED_LITERAL_FUNCS = {"int", "long", "real", "double", "bool", "boolean", "decimal"}
 
 UNSUPPORTED_OPERATORS = {
-    "parse-kv", "top-nested", "top-hitters", "sample",
+    "parse-kv", "top-hitters", "sample",
     "sample-distinct", "fork", "facet", "consume", "find", "reduce",
     "project-smart", "lookup-tables", "make-graph", "graph-match", "execute",
     "search", "extend-schema", "assert-schema", "partition-by", "summarize-to",
@@ -618,6 +618,33 @@ class Parser:
         if not parts:
             raise self.fail("expected a parse pattern after `with`")
         return A.Parse(self.span_from(start), options, source, tuple(parts), keyword)
+
+    def op_top_nested(self, start: int) -> A.Operator:
+        levels: list[A.TopNestedLevel] = []
+        while True:
+            l_start = self.tok.span.start if levels else start
+            count = None if self.at("of") else self.expr()
+            self.expect("of", "`of` and the expression of this level")
+            of = self.assignment()
+            others = None
+            if self.at("with") and self.peek().is_("others"):
+                self.advance()
+                self.advance()
+                self.expect("=")
+                others = self.expr()
+            self.expect("by", "`by` and the aggregation of this level")
+            by = self.assignment()
+            ascending = False
+            if self.accept("asc"):
+                ascending = True
+            else:
+                self.accept("desc")
+            levels.append(A.TopNestedLevel(self.span_from(l_start), count, of, others, by, ascending))
+            if not (self.at(",") and self.peek().is_("top-nested")):
+                break
+            self.advance()
+            self.advance()
+        return A.TopNested(self.span_from(start), tuple(levels))
 
     def op_partition(self, start: int) -> A.Operator:
         options = self.options(set())
@@ -1216,7 +1243,7 @@ OPERATORS = {
     "serialize": Parser.op_serialize, "as": Parser.op_as, "getschema": Parser.op_getschema,
     "render": Parser.op_render, "parse": Parser.op_parse, "parse-where": Parser.op_parse_where,
     "invoke": Parser.op_invoke, "make-series": Parser.op_make_series, "scan": Parser.op_scan,
-    "partition": Parser.op_partition,
+    "partition": Parser.op_partition, "top-nested": Parser.op_top_nested,
 }
 
 

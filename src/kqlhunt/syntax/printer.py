@@ -520,6 +520,14 @@ def _operator(op: A.Operator) -> str:
             parts = (["*"] if op.schema_star else []) + [_column(c) for c in op.schema]
             schema = f": ({', '.join(parts)})"
         return _words("evaluate", _options(op.options), _pipe(op.plugin), schema)
+    if isinstance(op, A.TopNested):
+        levels = []
+        for lv in op.levels:
+            others = f"with others = {_expr(lv.others)}" if lv.others is not None else ""
+            levels.append(_words("top-nested", _expr(lv.count) if lv.count is not None else "",
+                                 f"of {_assignment(lv.of)}", others, f"by {_assignment(lv.by)}",
+                                 "asc" if lv.ascending else ""))
+        return ", ".join(levels)
     if isinstance(op, A.Partition):
         sub = " | ".join(_operator(o) for o in op.subquery)
         return _words("partition", _options(op.options), f"by {format_name(op.key)}", f"({sub})")
