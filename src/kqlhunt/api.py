@@ -63,7 +63,7 @@ def compile_query(kql: str, catalog: Catalog, now: datetime, discover: Discover 
         script = parse(kql)
         bound = _bind(script, catalog, discover)
         plan = lower(bound.rel)
-        compiled = compile_plan(plan, now)
+        compiled = compile_plan(plan, bound.now if isinstance(bound.now, datetime) else now)
     except KqlError as exc:
         raise exc.with_source(kql) from None
     return CompiledQuery(kql, bound, plan, compiled.sql, list(bound.tables))

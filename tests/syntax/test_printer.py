@@ -78,6 +78,7 @@ def test_equality_helper_ignores_spans_only() -> None:
 # ---------------------------------------------------------------- hand-written corpus
 
 CORPUS = [
+    "set notruncation; set query_bin_auto_size = 1h; T | summarize count() by bin_auto(t)",
     # parse, make-series, invoke, externaldata
     "T | parse kind=regex flags=Ui s with * 'a=' a: long ',' b *",
     "T | parse-where s with 'x' x: datetime ' y=' y",

@@ -34,6 +34,15 @@ JOIN_KINDS = {
     "innerunique", "inner", "leftouter", "rightouter", "fullouter", "leftsemi", "leftanti",
     "leftantisemi", "rightsemi", "rightanti", "rightantisemi",
 }
+# `set` request properties: honoured (they change the answer) and accepted without effect (limits,
+# tracing, caching: kqlhunt never truncates results)
+HONOURED_OPTIONS = {"query_bin_auto_size", "query_bin_auto_at", "query_now"}
+IGNORED_OPTIONS = {
+    "notruncation", "truncationmaxsize", "truncationmaxrecords", "servertimeout", "norequesttimeout", "querytrace",
+    "query_results_cache_max_age", "maxmemoryconsumptionperiterator", "max_memory_consumption_per_query_per_node",
+    "query_fanout_threads_percent", "query_fanout_nodes_percent", "query_datascope", "request_app_name",
+    "request_description", "request_readonly", "query_consistency", "deferpartialqueryfailures",
+}
 # Defender XDR's built-in enrichment functions (invoked on a table of events)
 DEFENDER_FUNCTIONS = {"FileProfile", "DeviceFromIP", "AssignedIPAddresses", "SeenBy"}
 # delimited text formats and the structured ones kqlhunt reads for `externaldata`
@@ -56,6 +65,7 @@ class Binder:
     tables: list[str] = field(default_factory=list)  # tables the query reads, in first-seen order
     externals: dict[str, B.ExternalSource] = field(default_factory=dict)
     bag_slots: dict[int, list[tuple[str, KType]]] = field(default_factory=dict)  # bag_unpack columns found in data
+    options: dict[str, B.BLit] = field(default_factory=dict)  # `set name = value` request properties
 
     def __post_init__(self) -> None:
         self.scalars = ScalarBinder(self)
@@ -68,6 +78,8 @@ class Binder:
         for st in script.statements:
             if isinstance(st, A.Let):
                 self.bind_let(st, scope)
+            elif isinstance(st, A.SetOption):
+                self.set_option(st, scope)
             elif isinstance(st, A.QueryStatement):
                 if result is not None:
                     raise error("KH201", "kqlhunt runs one query per request; found a second query statement",
@@ -76,8 +88,26 @@ class Binder:
         if result is None:
             raise error("KH201", "the query has no tabular expression to run (only `let` statements)",
                         script.statements[-1].span)
+        now = self.options.get("query_now")
         return B.BoundQuery(result, dict(self.parameters), dict(self.lets), self.render, list(self.tables),
-                            dict(self.externals))
+                            dict(self.externals), now.value if now is not None else None)
+
+    def set_option(self, st: A.SetOption, scope: Scope) -> None:
+        """Request properties: those that shape the answer are honoured, those about limits and tracing
+        (which never change kqlhunt's answer) are accepted, anything else is refused."""
+        name = st.name.lower()
+        if name in IGNORED_OPTIONS:
+            return
+        if name not in HONOURED_OPTIONS:
+            raise unsupported(f"the request property `{st.name}`", st.span)
+        if st.value is None:
+            raise error("KH220", f"`set {st.name}` needs a value", st.span)
+        value = fold(self.scalars.bind(st.value, None, scope))
+        if not isinstance(value, B.BLit) or value.value is None:
+            raise error("KH220", f"`set {st.name}` needs a constant value", st.value.span)
+        if name == "query_now" and value.type.name != "datetime":
+            raise error("KH220", "query_now must be a datetime", st.value.span)
+        self.options[name] = value
 
     def bind_let(self, st: A.Let, scope: Scope) -> None:
         value = st.value
@@ -492,7 +522,8 @@ class Binder:
             key = fold(self.scalars.bind(lv.of.expr, rel.schema, scope))
             if key.type.name == "dynamic":
                 raise error("KH215", "a top-nested expression cannot be dynamic; convert it first", lv.of.span)
-            key_name = lv.of.names[0] if lv.of.names else (expr_name(lv.of.expr) or next_column_name(taken))
+            # measured on the oracle: an expression without a name gives the column name "" (and aggregated_)
+            key_name = lv.of.names[0] if lv.of.names else (expr_name(lv.of.expr) or "")
             agg = fold(self.scalars.bind(lv.by.expr, rel.schema, scope, aggregate=True))
             if not _has_agg(agg):
                 raise error("KH216", "a top-nested level needs an aggregation (sum(), count(), max(), ...)",

@@ -346,3 +346,4 @@ class BoundQuery:
     render: str | None = None
     tables: list[str] = field(default_factory=list)
     externals: dict[str, ExternalSource] = field(default_factory=dict)  # table name -> what to read
+    now: object = None  # `set query_now = datetime(...)`: pins now() and ago() (a naive UTC datetime)

@@ -368,6 +368,7 @@ def _bin(args: list[BExpr]) -> KType:
 
 scalar("bin", 2, 2, _bin, "first", "floor")
 scalar("bin_at", 3, 3, lambda a: _bin(a), "first")
+scalar("bin_auto", 1, 1, lambda a: _bin(a), "first")  # bound as bin() with the request's `set` options
 scalar("abs", 1, 1, lambda a: LONG if a[0].type.name == "int" else (
     TIMESPAN if a[0].type.name == "timespan" else _num(a)), "first")
 scalar("round", 1, 2, lambda a: _num(a), "first")

@@ -130,6 +130,21 @@ class _Bind:
     def fail(self, code: str, message: str, span: Span, *hints: str) -> KqlError:
         return error(code, message, span, *hints)
 
+    def bin_auto(self, e: A.Call) -> B.BExpr:
+        """bin_auto(v): bin(v, size) shifted so that `query_bin_auto_at` (default 0) is a bin start."""
+        options = self.owner.binder.options
+        if len(e.args) != 1:
+            raise self.fail("KH252", "bin_auto() takes one argument", e.span)
+        size = options.get("query_bin_auto_size")
+        if size is None:
+            raise self.fail("KH250", "bin_auto() needs `set query_bin_auto_size = ...;` first", e.span)
+        at = options.get("query_bin_auto_at")
+        value = self.expr(e.args[0])
+        if at is None:
+            return self.apply("bin", [value, size], e.span)
+        shifted = self.apply("bin", [self.apply("-", [value, at], e.span), size], e.span)
+        return self.apply("+", [at, shifted], e.span)
+
     def pack_all(self, e: A.Call) -> B.BExpr:
         """pack_all([ignore_null_empty]): a bag of every column of the row, as `pack("a", a, ...)`; with
         true, `$pack_nonempty` leaves out null and empty values."""
@@ -289,6 +304,8 @@ class _Bind:
             return B.BLit(DYNAMIC, e.span, [c.name for c in rel.schema])
         if name == "pack_all":
             return self.pack_all(e)
+        if name == "bin_auto":
+            return self.bin_auto(e)
         fn = F.lookup(name)
         if fn is None:
             if name in ("materialize", "view", "table"):

@@ -489,6 +489,14 @@ class Let(Statement):
 
 
 @dataclass(frozen=True, slots=True)
+class SetOption(Statement):
+    """`set name [= value];`: a request property for the query."""
+
+    name: str
+    value: Expr | None
+
+
+@dataclass(frozen=True, slots=True)
 class QueryStatement(Statement):
     expr: Expr
 

@@ -137,6 +137,11 @@ class Parser:
             self.expect("=")
             value = self.function_literal() if self.at_function_literal() else self.pipe()
             return A.Let(self.span_from(start), name, name_span, value)
+        if self.at("set") and self.peek().kind is T.IDENT:
+            self.advance()
+            name = self.advance().text
+            value = self.expr() if self.accept("=") else None
+            return A.SetOption(self.span_from(start), name, value)
         if self.at("set", "declare", "alias", "restrict", "pattern"):
             raise error("KH300", f"the `{self.tok.text}` statement is not supported by kqlhunt yet", self.tok.span)
         expr = self.pipe()

@@ -600,6 +600,8 @@ def _operator(op: A.Operator) -> str:
 
 
 def _statement(s: A.Statement) -> str:
+    if isinstance(s, A.SetOption):
+        return f"set {s.name}" + (f" = {_expr(s.value)}" if s.value is not None else "")
     if isinstance(s, A.Let):
         if isinstance(s.value, A.FunctionLiteral):
             value = _function(s.value)
