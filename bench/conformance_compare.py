@@ -496,6 +496,8 @@ _NONDETERMINISTIC = [
     (re.compile(r"\brand\s*\("), "rand()"),
     (re.compile(r"\bcursor_current\s*\("), "cursor_current()"),
     (re.compile(r"\|\s*sample(-distinct)?\b"), "sample"),
+    # not in the README's list, but as random as rand(): a fresh guid per call
+    (re.compile(r"\bnew_guid\s*\("), "new_guid()"),
 ]
 
 

@@ -10,6 +10,7 @@ column types, and columns the data lacks read as empty.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -243,6 +244,11 @@ class DuckDBEngine:
             # duckdb 2.x: to_arrow_table(); 1.x: arrow()
             table = relation.to_arrow_table() if hasattr(relation, "to_arrow_table") else relation.arrow()
         except duckdb.Error as exc:
+            refusal = RUNTIME_REFUSAL.search(str(exc))
+            if refusal:
+                # a lowering met a value whose Kusto answer kqlhunt does not know (SQL error() / a UDF raised)
+                raise error("KH301", f"{refusal.group(1).rstrip('.')} (met in the data while running the query)") \
+                    from None
             raise error("KH410", f"the engine failed to run the query: {_first_line(str(exc))}") from None
         return to_kusto_arrow(table, columns)
 
@@ -275,6 +281,10 @@ def _null_free_columns(data: Any) -> frozenset[str]:
     if type(data).__module__.startswith("pandas"):
         return frozenset(str(c) for c in data.columns if not data[c].isna().any())
     return frozenset()
+
+
+# how the lowerings and UDFs word a refusal that depends on the data (see sql/lowerings/*.py)
+RUNTIME_REFUSAL = re.compile(r"(kqlhunt(?::| cannot compute this exactly:) [^\n]*)")
 
 
 def _first_line(text: str) -> str:

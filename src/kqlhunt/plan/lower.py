@@ -112,6 +112,8 @@ class Lowerer:
                 return Lowered(PScan(rel.schema, (), span, name, name))
             case B.BValues(rows=rows):
                 ord_col = B.Column(ORD, LONG)
+                empty = Lowered(PValues((), (), span, "print", ((),)))
+                rows = tuple(tuple(self.expr(x, empty, None) for x in r) for r in rows)  # toscalar() in print
                 rows_o = tuple(r + (B.BLit(LONG, span, i),) for i, r in enumerate(rows))
                 node = PValues(rel.schema, (ord_col,), span, "datatable", rows_o)
                 return Lowered(node, ((B.BCol(LONG, span, ORD), True, False),))

@@ -32,6 +32,8 @@ def _and(a: exp.Expression | None, b: exp.Expression) -> exp.Expression:
     return b if a is None else exp.And(this=a, expression=b)
 
 
+NUMERIC_OVER_DYNAMIC = {"sum", "sumif", "avg", "avgif", "stdev", "stdevp", "variance", "variancep", "stdevif",
+                        "varianceif", "variancepif", "stdevpif"}
 AggLowering = Callable[
     [ExprCompiler, str, tuple[B.BExpr, ...], list[exp.Expression], KType, tuple[SortSpec, ...]], exp.Expression]
 AGG_LOWERINGS: dict[str, AggLowering] = {}  # families (sql/lowerings/aggregates.py) add theirs here
@@ -52,6 +54,10 @@ def register_agg(*names: str) -> Callable[[AggLowering], AggLowering]:
 def compile_agg(c: ExprCompiler, name: str, args: tuple[B.BExpr, ...], out: KType,
                 order: tuple[SortSpec, ...]) -> exp.Expression:
     a = [c.compile(x) for x in args]
+    if args and args[0].type.name == "dynamic" and name in NUMERIC_OVER_DYNAMIC:
+        # sum() of a dynamic column (after mv-expand): its values as numbers (Kusto's result is real)
+        a[0] = exp.TryCast(this=fn("json_extract_string", a[0], exp.Literal.string("$")),
+                           to=exp.DataType.build("DOUBLE"))
     if name in AGG_LOWERINGS:
         return AGG_LOWERINGS[name](c, name, args, a, out, order)
     t0 = args[0].type if args else None

@@ -68,8 +68,10 @@ def is_list(t: KType) -> bool:
 def to_string(c: ExprCompiler, t: KType, e: exp.Expression) -> exp.Expression:
     """Kusto's tostring(): never null (null -> ""), Kusto's text for each type."""
     match t.name:
-        case "string" | "guid":
+        case "string":
             return e
+        case "guid":
+            return exp.Coalesce(this=e, expressions=[string("")])
         case "null":
             return string("")
         case "int" | "long":
