@@ -27,6 +27,7 @@ from kqlhunt.semantic.naming import (
 from kqlhunt.semantic.parse_pattern import parse_items, plan_parse
 from kqlhunt.semantic.scalars import ScalarBinder, Scope, arrange_arguments
 from kqlhunt.semantic.scan_op import bind_scan
+from kqlhunt.semantic.signatures.series import MULTI_OUTPUTS, MultiOutput
 from kqlhunt.semantic.types import BY_NAME, DYNAMIC, LONG, STRING, KType, array_of
 from kqlhunt.syntax import ast as A
 
@@ -685,6 +686,8 @@ class Binder:
             return None
         if e.name == "series_stats":
             return self.series_stats(item, schema, scope, ctx, names)
+        if e.name in MULTI_OUTPUTS:
+            return self.multi_output(MULTI_OUTPUTS[e.name], item, schema, scope, ctx, names)
         if e.name in ("array_sort_asc", "array_sort_desc") and len(e.args) > 1:
             args = tuple(fold(self.scalars.bind(a, schema, scope, serialized=ctx.serialized)) for a in e.args)
             arrays = args[:-1] if args[-1].type.name == "bool" else args
@@ -707,6 +710,35 @@ class Binder:
                 out.append((name, B.BCall(fn.rule(list(part)), e.span, fn.name, part)))
             return out
         return None
+
+    def multi_output(self, multi: MultiOutput, item: A.Assignment, schema: B.Schema, scope: Scope, ctx: _Ctx,
+                     names: list[str] | None) -> list[tuple[str, B.BExpr]]:
+        """A series function with several results (series_fit_line, series_decompose, ...): one column per
+        result, named <function>_<column>_<result> unless a tuple names them."""
+        call = item.expr
+        assert isinstance(call, A.Call)
+        if not multi.min_args <= len(call.args) <= multi.max_args:
+            raise error("KH252", f"{multi.name}() takes {multi.min_args} to {multi.max_args} arguments", call.span)
+        args = tuple(fold(self.scalars.bind(a, schema, scope, serialized=ctx.serialized)) for a in call.args)
+        try:
+            multi.check(list(args))
+        except F.UnsupportedTypes as exc:
+            raise unsupported(str(exc), call.span) from None
+        except F.TypeRuleError as exc:
+            raise error("KH252", str(exc), call.span) from None
+        if len(item.names) > len(multi.outputs):
+            raise error("KH214", f"{multi.name}() returns {len(multi.outputs)} values; the tuple names "
+                        f"{len(item.names)}", item.span)
+        base = call.args[0].name if isinstance(call.args[0], A.Name) else ""
+        taken = list(names) if names is not None else [c.name for c in schema]
+        out: list[tuple[str, B.BExpr]] = []
+        for i, (suffix, t) in enumerate(multi.outputs):
+            if len(item.names) > 1 and i >= len(item.names):
+                break  # as series_stats: a tuple of fewer names produces only those columns
+            name = item.names[i] if i < len(item.names) else unique_name(f"{multi.name}_{base}_{suffix}", taken)
+            taken.append(name)
+            out.append((name, B.BCall(t, call.span, multi.component(suffix), args)))
+        return out
 
     def series_stats(self, item: A.Assignment, schema: B.Schema, scope: Scope, ctx: _Ctx,
                      names: list[str] | None = None) -> list[tuple[str, B.BExpr]]:

@@ -4,6 +4,9 @@
 form (:func:`series_outliers_arrow`, one global sort for a whole batch of lists) that DuckDB can call as an
 Arrow UDF. The two agree bit for bit; the reference is the test oracle for the vectorised one.
 ``series_stats`` / ``series_stats_dynamic`` are pure-Python references used to check the SQL versions.
+The family's other kernels (fills, filters, fits, decomposition, Fourier transform) live in
+:mod:`kqlhunt.engines.runtime.series_more`; this module's ``UDFS`` declares them too, so the family stays
+one entry of ``FAMILIES``.
 
 How ``series_outliers`` scores a series
 ---------------------------------------
@@ -303,9 +306,15 @@ def series_stats_dynamic(
 
 
 def _udfs() -> tuple[Any, ...]:
+    from kqlhunt.engines.runtime import series_more
     from kqlhunt.engines.runtime.udfs import Udf
 
-    return (Udf("kh_series_outliers", lambda arr: series_outliers_arrow(arr), ("DOUBLE[]",), "DOUBLE[]"),)
+    return (
+        Udf("kh_series_outliers", lambda arr: series_outliers_arrow(arr), ("DOUBLE[]",), "DOUBLE[]"),
+        # series_decompose_anomalies(..., ad_method='tukey') scores its residual with the classic test
+        Udf("kh_series_outliers_tukey", lambda arr: series_outliers_arrow(arr, "tukey"), ("DOUBLE[]",), "DOUBLE[]"),
+        *series_more.UDFS,  # the rest of the family's kernels (filters, fills, fits, decomposition, FFT)
+    )
 
 
 UDFS = _udfs()
