@@ -213,8 +213,9 @@ class Lowerer:
                 lookup = self.lower(rel.lookup, None).node
                 if lookup.hidden:
                     lookup = self.project_visible(lookup)
-                node = PIpv4Lookup(rel.schema, (), span, "ipv4_lookup", base, lookup, rel.source_key,
-                                   rel.lookup_key, rel.extra_keys, rel.return_unmatched, rel.right_names)
+                node = PIpv4Lookup(rel.schema, (), span, rel.family + "_lookup", base, lookup, rel.source_key,
+                                   rel.lookup_key, rel.extra_keys, rel.return_unmatched, rel.right_names,
+                                   rel.family)
                 return Lowered(node)
             case B.BSearch():
                 return self.search(rel, ctx)

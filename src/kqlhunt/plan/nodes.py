@@ -142,6 +142,7 @@ class PIpv4Lookup(PNode):
     extra_keys: tuple[tuple[str, str], ...]
     return_unmatched: bool
     right_names: tuple[tuple[str, str], ...]
+    family: str = "ipv4"
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -1097,14 +1097,14 @@ class Binder:
         plugin = op.plugin
         if plugin.name == "bag_unpack":
             return self.bag_unpack(rel, op, scope)
-        if plugin.name != "ipv4_lookup":
+        if plugin.name not in ("ipv4_lookup", "ipv6_lookup"):
             raise unsupported(f"the `{plugin.name}` plugin", plugin.name_span)
         if op.schema is not None:
-            raise unsupported("an output schema for ipv4_lookup", plugin.span)
+            raise unsupported(f"an output schema for {plugin.name}", plugin.span)
         positional = [a for a in plugin.args if not isinstance(a, A.NamedArg)]
         named = {a.name: a for a in plugin.args if isinstance(a, A.NamedArg)}
         if len(positional) < 3:
-            raise error("KH231", "ipv4_lookup(LookupTable, SourceIPv4Key, IPv4LookupKey [, ExtraKey...]) needs "
+            raise error("KH231", f"{plugin.name}(LookupTable, SourceKey, LookupKey [, ExtraKey...]) needs "
                         "at least three arguments", plugin.span)
         lookup = self.tabular(positional[0], scope)
         names: list[str] = []
@@ -1118,6 +1118,11 @@ class Binder:
                 raise error("KH231", f"ipv4_lookup key `{a.name}` must be a string column", a.span)
             names.append(a.name)
         extra = positional[3:]
+        if extra and isinstance(extra[-1], A.Literal) and extra[-1].kind == "bool":
+            named.setdefault("return_unmatched", A.NamedArg(extra[-1].span, "return_unmatched", extra[-1]))
+            extra = extra[:-1]
+        if extra and plugin.name == "ipv6_lookup":
+            raise error("KH231", "ipv6_lookup takes no extra keys", extra[0].span)
         if len(extra) % 2:
             raise error("KH231", "extra ipv4_lookup keys come in pairs (source column, lookup column)", plugin.span)
         extra_keys: list[tuple[str, str]] = []
@@ -1135,9 +1140,10 @@ class Binder:
                 raise error("KH231", "return_unmatched must be true or false", arg.span)
             unmatched = value.value
         right_names = _dedupe_right(rel.schema, lookup.schema, drop=())
-        schema = rel.schema + tuple(B.Column(new, c.type) for c, (_, new) in zip(lookup.schema, right_names, strict=True))
+        looked_up = tuple(B.Column(new, c.type) for c, (_, new) in zip(lookup.schema, right_names, strict=True))
+        schema = looked_up + rel.schema if plugin.name == "ipv6_lookup" else rel.schema + looked_up
         return B.BIpv4Lookup(schema, op.span, rel, lookup, names[0], names[1], tuple(extra_keys), unmatched,
-                             right_names)
+                             right_names, plugin.name.removesuffix("_lookup"))
 
     def bag_unpack(self, rel: B.BRel, op: A.Evaluate, scope: Scope) -> B.BRel:
         def const(e: A.Expr) -> object:

@@ -306,6 +306,7 @@ class BIpv4Lookup(BRel):
     extra_keys: tuple[tuple[str, str], ...]
     return_unmatched: bool
     right_names: tuple[tuple[str, str], ...]
+    family: str = "ipv4"  # ipv4_lookup | ipv6_lookup
 
 
 @dataclass(frozen=True, slots=True, eq=False)

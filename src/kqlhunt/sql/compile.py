@@ -374,21 +374,29 @@ class SqlCompiler:
 
     def ipv4_lookup(self, node: P.PIpv4Lookup) -> exp.Expression:
         left, right = self.node(node.input), self.node(node.lookup)
-        ip = fn("kh_ipv4_to_int", col(node.source_key, "l"))
-        lo = fn("kh_cidr_lo", col(node.lookup_key, "r"))
-        hi = fn("kh_cidr_hi", col(node.lookup_key, "r"))
-        cond: exp.Expression = exp.Between(this=ip, low=lo, high=hi)
+        cond: exp.Expression
+        if node.family == "ipv6":
+            # each address against each range (the network family's UDF: IPv6 and IPv4-mapped forms)
+            ranges = exp.Array(expressions=[col(node.lookup_key, "r")])
+            cond = fn("coalesce", fn("kh_ipv6_in_ranges", col(node.source_key, "l"), ranges), exp.false())
+        else:
+            ip = fn("kh_ipv4_to_int", col(node.source_key, "l"))
+            lo = fn("kh_cidr_lo", col(node.lookup_key, "r"))
+            hi = fn("kh_cidr_hi", col(node.lookup_key, "r"))
+            cond = exp.Between(this=ip, low=lo, high=hi)
         for s, lk in node.extra_keys:
             cond = exp.And(this=cond, expression=exp.EQ(this=col(s, "l"), expression=col(lk, "r")))
         lt = exp.Table(this=exp.to_identifier(left, quoted=True), alias=exp.TableAlias(this=exp.to_identifier("l")))
         rt = exp.Table(this=exp.to_identifier(right, quoted=True), alias=exp.TableAlias(this=exp.to_identifier("r")))
-        items = [alias(col(c.name, "l"), c.name) for c in node.input.columns]
+        values: dict[str, exp.Expression] = {c.name: col(c.name, "l") for c in node.input.columns}
         names = dict(node.right_names)
         for c in node.lookup.columns:
             e: exp.Expression = col(c.name, "r")
             if c.type.name == "string" and node.return_unmatched:
                 e = exp.Coalesce(this=e, expressions=[string("")])
-            items.append(alias(e, names[c.name]))
+            values[names[c.name]] = e
+        # ipv4_lookup lists the input's columns first, ipv6_lookup the lookup table's (frozen results)
+        items = [alias(values[c.name], c.name) for c in node.columns]
         return _select(*items).from_(lt, copy=False).join(rt, on=cond, join_type="LEFT" if node.return_unmatched else "INNER", copy=False)
 
     def unnest(self, node: P.PUnnest) -> exp.Expression:
