@@ -78,6 +78,7 @@ def test_equality_helper_ignores_spans_only() -> None:
 # ---------------------------------------------------------------- hand-written corpus
 
 CORPUS = [
+    "find withsource=S in (T1, (T2 | where a > 1)) where b == 'x' project a, c: real",
     "set notruncation; set query_bin_auto_size = 1h; T | summarize count() by bin_auto(t)",
     # parse, make-series, invoke, externaldata
     "T | parse kind=regex flags=Ui s with * 'a=' a: long ',' b *",

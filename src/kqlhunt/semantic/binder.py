@@ -8,7 +8,7 @@ bound schema is exactly what Kusto reports.
 from __future__ import annotations
 
 import fnmatch
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 
 from kqlhunt.diagnostics import KqlError, Span, error, unsupported
 from kqlhunt.semantic import bound as B
@@ -24,7 +24,7 @@ from kqlhunt.semantic.naming import (
     percentile_suffix,
     unique_name,
 )
-from kqlhunt.semantic.parse_pattern import parse_items, plan_parse
+from kqlhunt.semantic.parse_pattern import CONVERTERS, parse_items, plan_parse
 from kqlhunt.semantic.scalars import ScalarBinder, Scope, arrange_arguments
 from kqlhunt.semantic.scan_op import bind_scan
 from kqlhunt.semantic.signatures.series import MULTI_OUTPUTS, MultiOutput
@@ -128,7 +128,7 @@ class Binder:
     def is_tabular(self, e: A.Expr, scope: Scope) -> bool:
         match e:
             case A.Pipeline() | A.Datatable() | A.PrintSource() | A.RangeSource() | A.UnionSource() \
-                    | A.SearchSource() | A.ExternalData():
+                    | A.SearchSource() | A.ExternalData() | A.FindSource():
                 return True
             case A.Name(name=name):
                 found = scope.lookup(name)
@@ -218,6 +218,8 @@ class Binder:
                 return self.union([r for _, r in found], options, span, [_table_label(t) for t, _ in found])
             case A.SearchSource():
                 return self.search(e, scope)
+            case A.FindSource():
+                return self.find(e, scope)
         raise error("KH205", "expected a tabular expression (a table, a let-bound table or a pipeline)", e.span)
 
     def call_user_function(self, name: str, args: tuple[A.Expr, ...], span: Span, scope: Scope,
@@ -295,6 +297,78 @@ class Binder:
         self.externals[name] = B.ExternalSource(name, schema, e.uris, fmt, bool(ignore_first), e.span)
         self.tables.append(name)
         return B.BTable(schema, e.span, name)
+
+    def find(self, e: A.FindSource, scope: Scope) -> B.BRel:
+        """find: each table's rows that meet the predicate, as a union. A table with none of the predicate's
+        columns takes no part; a column it lacks reads as null. project-smart keeps the predicate's columns
+        and the columns every taking-part table has (in order of first appearance) and packs the rest
+        of each row into `pack_`."""
+        source = next((str(getattr(o.value, "value", "")) for o in e.options if o.name == "withsource"), "source_")
+        rels = [(t, self.tabular(t, scope)) for t in e.tables]
+        named = _names_in(e.predicate)
+        types: dict[str, KType] = {}
+        for _, r in rels:
+            for c in r.schema:
+                if c.name in named:
+                    if c.name in types and types[c.name] != c.type:
+                        raise unsupported(f"find over column `{c.name}` with different types in different tables",
+                                          e.span)
+                    types.setdefault(c.name, c.type)
+        used = [(t, r) for t, r in rels if any(B.find(r.schema, n) for n in types)]
+        if not used:
+            raise error("KH211", "no table given to find has a column the predicate uses", e.predicate.span)
+        if e.project is not None:
+            out_cols: list[B.Column] = []
+            for decl in e.project:
+                found = [c for _, r in used if (c := B.find(r.schema, decl.name)) is not None]
+                if decl.type_name:
+                    out_cols.append(B.Column(decl.name, BY_NAME[decl.type_name]))
+                elif found and all(c.type == found[0].type for c in found):
+                    out_cols.append(B.Column(decl.name, found[0].type))
+                else:
+                    raise error("KH211", f"find cannot tell the type of `{decl.name}`: write `{decl.name}: type`",
+                                decl.span)
+            packed = False
+        else:
+            common = set.intersection(*({c.name for c in r.schema} for _, r in used))
+            order: list[B.Column] = []
+            for _, r in used:
+                for c in r.schema:
+                    if (c.name in common or c.name in types) and all(o.name != c.name for o in order):
+                        order.append(c)
+            out_cols = order
+            packed = any(c.name not in {o.name for o in out_cols} for _, r in used for c in r.schema)
+        parts: list[B.BRel] = []
+        for t, r in used:
+            missing = [B.Column(n, typ) for n, typ in types.items() if B.find(r.schema, n) is None]
+            widened = r
+            if missing:
+                items = tuple((c.name, B.BCol(c.type, e.span, c.name)) for c in r.schema) + tuple(
+                    (c.name, B.BLit(c.type, e.span, None)) for c in missing)
+                widened = B.BProject(r.schema + tuple(missing), e.span, r, items, "find")
+            pred = fold(self.scalars.bind(e.predicate, widened.schema, scope))
+            if pred.type.name not in ("bool", "dynamic", "null"):
+                raise error("KH210", f"the find predicate must be bool, not {pred.type.name}", e.predicate.span)
+            kept = B.BFilter(widened.schema, e.span, widened, pred)
+            items2: list[tuple[str, B.BExpr]] = [(source, B.BLit(STRING, e.span, _table_label(t)))]
+            for c in out_cols:
+                have = B.find(r.schema, c.name)
+                value: B.BExpr = B.BCol(have.type, e.span, c.name) if have is not None else B.BLit(c.type, e.span, None)
+                if have is not None and have.type != c.type:
+                    value = B.BCall(c.type, e.span, CONVERTERS[c.type.name], (value,))
+                items2.append((c.name, value))
+            if packed:
+                rest = [c for c in r.schema if c.name not in {o.name for o in out_cols}]
+                args: list[B.BExpr] = []
+                for c in rest:
+                    args += [B.BLit(STRING, e.span, c.name), B.BCol(c.type, e.span, c.name)]
+                items2.append(("pack_", B.BCall(DYNAMIC, e.span, "pack", tuple(args)) if args
+                               else B.BLit(DYNAMIC, e.span, {})))
+            schema = tuple(B.Column(n, x.type if n != "pack_" else DYNAMIC) for n, x in items2)
+            parts.append(B.BProject(schema, e.span, kept, tuple(items2), "find"))
+        if len(parts) == 1:
+            return parts[0]
+        return B.BUnion(parts[0].schema, e.span, tuple(parts), None, tuple(_table_label(t) for t, _ in used))
 
     def search(self, e: A.SearchSource, scope: Scope) -> B.BRel:
         if not e.tables:
@@ -1185,6 +1259,19 @@ def _sorted_names(names: list[str], order: str) -> list[str]:
 
 def _matches(name: str, pattern: str) -> bool:
     return fnmatch.fnmatchcase(name, pattern) if "*" in pattern else name == pattern
+
+
+def _names_in(e: A.Expr) -> set[str]:
+    """Every plain name an expression mentions (find: which columns its predicate reads)."""
+    out: set[str] = set()
+    if isinstance(e, A.Name):
+        out.add(e.name)
+    for f in fields(e) if is_dataclass(e) else ():
+        v = getattr(e, f.name)
+        for x in v if isinstance(v, tuple) else (v,):
+            if isinstance(x, A.Expr):
+                out |= _names_in(x)
+    return out
 
 
 def _table_label(e: A.Expr) -> str:

@@ -208,6 +208,8 @@ for _name, _t, _aliases in (
 scalar("todynamic", 1, 1, const(DYNAMIC), "first", "parse_json", "toobject", "parsejson")
 
 scalar("ago", 1, 1, const(DATETIME))
+# Kusto: null when the table has no IngestionTime policy -- kqlhunt's tables (files, lakes) have none
+scalar("ingestion_time", 0, 0, const(DATETIME))
 scalar("now", 0, 1, const(DATETIME))
 scalar("isempty", 1, 1, const(BOOL))
 scalar("isnotempty", 1, 1, const(BOOL), "none", "notempty")

@@ -27,7 +27,8 @@ KINDS = ("simple", "regex", "relaxed")
 FLAGS = set("imsU")
 _RE2_SPECIAL = set("\\.+*?()|[]{}^$#&-~")
 _NUMBER = {"int": r"-?\d+", "long": r"-?\d+", "real": r"-?\d+(?:\.\d*)?(?:[eE][+-]?\d+)?"}
-_CONVERT = {"int": "toint", "long": "tolong", "real": "toreal", "decimal": "todecimal", "bool": "tobool",
+# Kusto's conversion function for each type
+CONVERTERS = {"string": "tostring", "int": "toint", "long": "tolong", "real": "toreal", "decimal": "todecimal", "bool": "tobool",
             "datetime": "todatetime", "timespan": "totimespan", "guid": "toguid", "dynamic": "todynamic"}
 
 
@@ -130,7 +131,7 @@ def parse_items(plan: ParsePlan, text: B.BExpr, span: Span) -> tuple[B.BExpr, li
     values: list[tuple[str, B.BExpr]] = []
     for c in plan.columns:
         raw: B.BExpr = B.BCall(STRING, c.span, "$parse_group", (text, pattern, B.BLit(LONG, c.span, c.group)))
-        value = raw if c.type.name == "string" else B.BCall(c.type, c.span, _CONVERT[c.type.name], (raw,))
+        value = raw if c.type.name == "string" else B.BCall(c.type, c.span, CONVERTERS[c.type.name], (raw,))
         values.append((c.name, value))
     if plan.kind != "relaxed":
         for (_, value), c in zip(values, plan.columns, strict=True):

@@ -521,6 +521,12 @@ def ago(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
     return paren(exp.Sub(this=c.now, expression=delta))
 
 
+@register("ingestion_time")
+def ingestion_time(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
+    # documented: a table without an IngestionTime policy answers null; files and lakes have no such policy
+    return cast(null(), "TIMESTAMP")
+
+
 @register("now")
 def now(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
     if a:

@@ -140,6 +140,16 @@ class Datatable(Expr):
 
 
 @dataclass(frozen=True, slots=True)
+class FindSource(Expr):
+    """`find [withsource=C] in (T, ...) where pred [project-smart | project c[: type], ...]`."""
+
+    options: tuple[NamedArg, ...]
+    tables: tuple[Expr, ...]
+    predicate: Expr
+    project: tuple[ColumnDecl, ...] | None  # None: project-smart; ColumnDecl type_name "" when not given
+
+
+@dataclass(frozen=True, slots=True)
 class ExternalData(Expr):
     """`externaldata (cols) [uris] with (format=..., ignoreFirstRecord=...)`."""
 

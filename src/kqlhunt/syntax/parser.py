@@ -250,7 +250,7 @@ class Parser:
             if t.text == "search" and not nxt.is_("("):
                 return self.search_source()
         if t.kind is T.IDENT and t.text == "find" and self.peek().kind in (T.IDENT, T.STRING):
-            raise error("KH300", "the `find` operator is not supported by kqlhunt yet", t.span)
+            return self.find_source()
         if t.kind is T.IDENT and t.text == "externaldata" and self.peek().is_("("):
             return self.externaldata()
         return self.expr()
@@ -284,6 +284,37 @@ class Parser:
                 break
         self.expect("]", "`]` to close the datatable values")
         return A.Datatable(self.span_from(start), columns, tuple(values))
+
+    def find_source(self) -> A.FindSource:
+        start = self.advance().span.start
+        options = self.options({"withsource"})
+        if not (self.at("in") and self.peek().is_("(")):
+            raise error("KH300", "`find` without `in (tables)` (searching every table) is not supported by kqlhunt "
+                        "yet", self.tok.span)
+        self.advance()
+        self.expect("(")
+        tables = [self.union_table()]
+        while self.accept(","):
+            tables.append(self.union_table())
+        self.expect(")")
+        self.expect("where", "`where` and the predicate")
+        predicate = self.expr()
+        project: tuple[A.ColumnDecl, ...] | None = None
+        if self.accept("project-smart"):
+            project = None
+        elif self.accept("project"):
+            cols: list[A.ColumnDecl] = []
+            while True:
+                c_start = self.tok.span.start
+                if self.at("pack_all"):
+                    raise error("KH300", "`find ... project pack_all()` is not supported by kqlhunt yet", self.tok.span)
+                name, _ = self.name("a column name")
+                type_name = self.type_name() if self.accept(":") else ""
+                cols.append(A.ColumnDecl(self.span_from(c_start), name, type_name))
+                if not self.accept(","):
+                    break
+            project = tuple(cols)
+        return A.FindSource(self.span_from(start), options, tuple(tables), predicate, project)
 
     def externaldata(self) -> A.ExternalData:
         start = self.advance().span.start

@@ -57,6 +57,7 @@ POSTFIX = 7
 _BINARY_LEVEL = {"or": OR, "and": AND, "+": ADD, "-": ADD, "*": MUL, "/": MUL, "%": MUL}
 
 _PIPE_NODES = (A.Pipeline, A.UnionSource, A.SearchSource, A.PrintSource, A.RangeSource, A.Datatable, A.ExternalData,
+               A.FindSource,
                A.FunctionLiteral, A.NamedArg)
 
 # Words that get brackets when used as a name: KQL's contextual keywords, operator and type names.
@@ -324,6 +325,13 @@ def _pipe(e: A.Node) -> str:
     if isinstance(e, A.Datatable):
         columns = ", ".join(_column(c) for c in e.columns)
         return f"datatable({columns}) [{', '.join(_expr(v) for v in e.values)}]"
+    if isinstance(e, A.FindSource):
+        project = ""
+        if e.project is not None:
+            project = "project " + ", ".join(
+                format_name(c.name) + (f": {c.type_name}" if c.type_name else "") for c in e.project)
+        return _words("find", _options(e.options), f"in ({_tables(e.tables)})", f"where {_expr(e.predicate)}",
+                      project)
     if isinstance(e, A.ExternalData):
         columns = ", ".join(_column(c) for c in e.columns)
         uris = ", ".join(quote_string(u) for u in e.uris)
