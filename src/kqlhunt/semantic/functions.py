@@ -239,12 +239,8 @@ scalar("substring", 2, 3, const(STRING))
 scalar("trim", 2, 2, const(STRING))
 scalar("trim_start", 2, 2, const(STRING))
 scalar("trim_end", 2, 2, const(STRING))
-scalar("indexof", 2, 5, const(LONG))
-scalar("countof", 2, 3, const(LONG))
-scalar("split", 2, 3, lambda a: DYNAMIC if len(a) == 3 else array_of(STRING), "first")
 scalar("strcat_array", 2, 2, const(STRING))
 scalar("url_decode", 1, 1, const(STRING))
-scalar("url_encode", 1, 1, const(STRING))
 scalar("base64_encode_tostring", 1, 1, const(STRING))
 scalar("base64_decode_tostring", 1, 1, const(STRING))
 scalar("hash_md5", 1, 1, const(STRING))
@@ -261,15 +257,7 @@ def _extract_rule(args: list[BExpr]) -> KType:
 
 
 scalar("extract", 3, 4, _extract_rule)
-scalar("extract_all", 2, 3, const(DYNAMIC))
-scalar("parse_url", 1, 1, const(DYNAMIC))
 scalar("parse_path", 1, 1, const(DYNAMIC))
-scalar("ipv4_is_private", 1, 1, const(BOOL))
-scalar("ipv4_is_in_range", 2, 2, const(BOOL))
-scalar("ipv4_is_match", 2, 3, const(BOOL))
-scalar("ipv4_compare", 2, 4, const(LONG))
-scalar("parse_ipv4", 1, 1, const(LONG))
-scalar("parse_ipv4_mask", 2, 2, const(LONG))
 scalar("geo_info_from_ip_address", 1, 1, const(DYNAMIC))
 # internal: the `parse` operator's regex match and named group (names no query can spell)
 scalar("$parse_match", 2, 2, const(BOOL))
@@ -316,12 +304,7 @@ def _coalesce(args: list[BExpr]) -> KType:
 scalar("coalesce", 1, 64, _coalesce)
 
 
-def _minmax_of(args: list[BExpr]) -> KType:
-    return _coalesce(args)
 
-
-scalar("max_of", 2, 64, _minmax_of)
-scalar("min_of", 2, 64, _minmax_of)
 
 
 def _make_timespan(args: list[BExpr]) -> KType:
@@ -371,39 +354,11 @@ def _bin(args: list[BExpr]) -> KType:
 scalar("bin", 2, 2, _bin, "first", "floor")
 scalar("bin_at", 3, 3, lambda a: _bin(a), "first")
 scalar("bin_auto", 1, 1, lambda a: _bin(a), "first")  # bound as bin() with the request's `set` options
-scalar("abs", 1, 1, lambda a: LONG if a[0].type.name == "int" else (
-    TIMESPAN if a[0].type.name == "timespan" else _num(a)), "first")
-scalar("round", 1, 2, lambda a: _num(a), "first")
-# the engine answers real for ceiling(0) (a long); Kusto.Language keeps int for an int column
-scalar("ceiling", 1, 1, lambda a: a[0].type if a[0].type.name in ("int", "decimal") else REAL, "first")
-scalar("sqrt", 1, 1, const(REAL), "first")
-scalar("exp", 1, 1, const(REAL), "first")
-scalar("log", 1, 1, const(REAL), "first")
-scalar("log10", 1, 1, const(REAL), "first")
-scalar("log2", 1, 1, const(REAL), "first")
-scalar("pow", 2, 2, const(REAL))
-scalar("isnan", 1, 1, const(BOOL))
-scalar("isfinite", 1, 1, const(BOOL))
-scalar("isinf", 1, 1, const(BOOL))
 scalar("rand", 0, 1, const(REAL))
-scalar("tohex", 1, 2, const(STRING), "first")
 scalar("gettype", 1, 1, const(STRING), "prefix:type")
 scalar("isascii", 1, 1, const(BOOL))
-scalar("array_length", 1, 1, const(LONG))
-scalar("array_sort_asc", 1, 2, lambda a: a[0].type if a[0].type.name == "dynamic" else DYNAMIC, "suffix:sorted")
-scalar("array_sort_desc", 1, 2, lambda a: a[0].type if a[0].type.name == "dynamic" else DYNAMIC, "suffix:sorted")
-scalar("array_reverse", 1, 1, same_as(0))
-scalar("array_concat", 1, 64, const(DYNAMIC))
-scalar("array_slice", 3, 3, same_as(0))
-scalar("array_index_of", 2, 4, const(LONG))
-scalar("array_sum", 1, 1, const(REAL))
 scalar("pack_array", 1, 1000, const(DYNAMIC))
 scalar("pack", 2, 64, const(DYNAMIC), "none", "bag_pack", "pack_dictionary")
-scalar("bag_keys", 1, 1, const(DYNAMIC))
-scalar("set_union", 2, 64, const(DYNAMIC))
-scalar("set_intersect", 2, 64, const(DYNAMIC))
-scalar("set_difference", 2, 64, const(DYNAMIC))
-scalar("set_has_element", 2, 2, const(BOOL))
 scalar("series_outliers", 1, 5, const(array_of(REAL)), "first")
 scalar("series_stats_dynamic", 1, 2, const(DYNAMIC))
 scalar("series_stats", 1, 2, const(DYNAMIC))  # expands to 7 columns: handled by the binder

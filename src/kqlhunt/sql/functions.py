@@ -580,8 +580,7 @@ def _simple(sql_name: str, *, string_args: bool = False):
 for _k, _v in {"tolower": "lower", "toupper": "upper", "reverse": "reverse", "url_decode": "url_decode",
                "hash_md5": "md5", "hash_sha256": "sha256", "hash_sha1": "sha1"}.items():
     register(_k)(_simple(_v, string_args=True))
-for _k, _v in {"sqrt": "sqrt", "exp": "exp", "log": "ln", "log10": "log10", "log2": "log2", "pow": "pow",
-               "isnan": "isnan", "isinf": "isinf", "isfinite": "isfinite", "ceiling": "ceil"}.items():
+for _k, _v in {"isnan": "isnan", "isinf": "isinf", "isfinite": "isfinite"}.items():
     register(_k)(_simple(_v))
 
 
@@ -594,12 +593,6 @@ def strlen(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expressi
 def abs_(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
     return fn("abs", _bigint(e.args[0].type, a[0]))
 
-
-@register("round")
-def round_(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
-    # DuckDB's round takes an INTEGER number of digits
-    out = fn("round", a[0], cast(a[1], "INTEGER")) if len(a) > 1 else fn("round", a[0])
-    return cast(out, physical(e.type)) if e.type.name in ("int", "long") else out
 
 
 @register("rand")
@@ -948,28 +941,7 @@ def trim(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression
     return text
 
 
-@register("indexof")
-def indexof(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
-    if len(a) > 2:
-        raise unsupported("indexof() with start/length/occurrence", e.span)
-    text, lookup = arg_string(c, e.args[0], a[0]), arg_string(c, e.args[1], a[1])
-    return cast(exp.Sub(this=fn("strpos", text, lookup), expression=number(1)), "BIGINT")
 
-
-@register("countof")
-def countof(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
-    if len(a) > 2:
-        raise unsupported("countof() with a kind argument", e.span)
-    text, lookup = arg_string(c, e.args[0], a[0]), arg_string(c, e.args[1], a[1])
-    return cast(exp.IntDiv(this=exp.Sub(this=fn("length", text), expression=fn("length", fn(
-        "replace", text, lookup, string("")))), expression=fn("greatest", fn("length", lookup), number(1))), "BIGINT")
-
-
-@register("split")
-def split(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
-    if len(a) > 2:
-        raise unsupported("split() with an index argument", e.span)
-    return fn("string_split", arg_string(c, e.args[0], a[0]), arg_string(c, e.args[1], a[1]))
 
 
 @register("strcat_array")
@@ -1010,29 +982,6 @@ def extract(c: ExprCompiler, e: B.BCall, _: list[exp.Expression]) -> exp.Express
     return found
 
 
-@register("extract_all", raw=True)
-def extract_all(c: ExprCompiler, e: B.BCall, _: list[exp.Expression]) -> exp.Expression:
-    if len(e.args) != 2:
-        raise unsupported("extract_all() with capture-group selection", e.span)
-    pattern = const_str(e.args[0])
-    if pattern is None:
-        raise unsupported("extract_all() with a non-constant pattern", e.span)
-    groups = re.compile(pattern).groups if _python_compatible(pattern) else None
-    if groups is None or groups > 1:
-        raise unsupported("extract_all() with several capture groups", e.span)
-    text = arg_string(c, e.args[1], c.compile(e.args[1]))
-    found = fn("regexp_extract_all", text, string(kusto_regex(pattern)), number(1 if groups == 1 else 0))
-    return case((exp.EQ(this=fn("len", found), expression=number(0)), cast(null(), "JSON")),
-                default=cast(fn("to_json", found), "JSON"))
-
-
-def _python_compatible(pattern: str) -> bool:
-    try:
-        re.compile(pattern)
-    except re.error:
-        return False
-    return True
-
 
 URL_RE = (r"^([A-Za-z][A-Za-z0-9+.\-]*)://(?:([^:@/?#]*)(?::([^@/?#]*))?@)?(\[[^\]]*\]|[^:/?#]*)"
           r"(?::([0-9]*))?(/[^?#]*)?(?:\?([^#]*))?(?:#(.*))?$")
@@ -1052,10 +1001,6 @@ def parse_match(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Exp
 def parse_group(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
     return fn("regexp_extract", a[0], a[1], number(const_value(e.args[2])))  # DuckDB wants an INTEGER literal
 
-
-@register("parse_url", raw=True)
-def parse_url(c: ExprCompiler, e: B.BCall, _: list[exp.Expression]) -> exp.Expression:
-    raise unsupported("parse_url() as a whole object (use its members: parse_url(x).Host, ...)", e.span)
 
 
 @register("member", raw=True)
@@ -1102,39 +1047,8 @@ def array_length(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Ex
     return cast(null(), "BIGINT")
 
 
-@register("array_sort_asc", "array_sort_desc")
-def array_sort(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
-    t = e.args[0].type
-    if not is_list(t):
-        raise unsupported(f"{e.fn}() of an array whose element type is not known statically", e.span)
-    nulls_last = True
-    if len(a) > 1:
-        v = const_value(e.args[1])
-        if not isinstance(v, bool):
-            raise unsupported(f"{e.fn}() with several arrays", e.span)
-        nulls_last = v
-    direction = "ASC" if e.fn.endswith("asc") else "DESC"
-    return fn("list_sort", a[0], string(direction), string("NULLS LAST" if nulls_last else "NULLS FIRST"))
 
 
-@register("array_reverse")
-def array_reverse(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
-    if not is_list(e.args[0].type):
-        raise unsupported("array_reverse() of an array whose element type is not known statically", e.span)
-    return fn("list_reverse", a[0])
-
-
-@register("array_sum")
-def array_sum(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
-    lst = as_list(c, e.args[0].type, a[0], "array_sum()", e.span, elem="DOUBLE")
-    return cast(fn("list_sum", lst), "DOUBLE")
-
-
-@register("set_has_element")
-def set_has_element(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
-    if not is_list(e.args[0].type):
-        raise unsupported("set_has_element() of an array whose element type is not known statically", e.span)
-    return fn("coalesce", fn("list_contains", a[0], a[1]), exp.Boolean(this=False))
 
 
 @register("pack_array")
@@ -1178,17 +1092,6 @@ def pack_nonempty(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.E
     return cast(fn("to_json", fn("map_from_entries", kept)), "JSON")
 
 
-@register("bag_keys")
-def bag_keys(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
-    return case((exp.EQ(this=fn("json_type", a[0]), expression=string("OBJECT")),
-                 cast(fn("to_json", fn("json_keys", a[0])), "JSON")), default=cast(null(), "JSON"))
-
-
-@register("tohex")
-def tohex(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
-    if len(a) > 1:
-        raise unsupported("tohex() with a minimum length", e.span)
-    return fn("lower", fn("hex", _bigint(e.args[0].type, a[0])))
 
 
 @register("isascii")
@@ -1205,51 +1108,6 @@ def gettype(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Express
 
 
 # ---------------------------------------------------------------- network and geo
-
-
-IPV4_RE = r"^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}(/([0-9]|[12][0-9]|3[0-2]))?$"
-PRIVATE_RE = r"^(10\.|172\.(1[6-9]|2[0-9]|3[01])\.|192\.168\.)"
-
-
-@register("ipv4_is_private")
-def ipv4_is_private(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
-    # Kusto: private = 10/8, 172.16/12, 192.168/16; not an IPv4 address (e.g. IPv6) -> null
-    x = arg_string(c, e.args[0], a[0])
-    return case((fn("regexp_matches", x, string(IPV4_RE)), fn("regexp_matches", x, string(PRIVATE_RE))),
-                default=cast(null(), "BOOLEAN"))
-
-
-@register("parse_ipv4")
-def parse_ipv4(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
-    return fn("kh_ipv4_to_int", arg_string(c, e.args[0], a[0]))
-
-
-@register("ipv4_is_in_range", raw=True)
-def ipv4_is_in_range(c: ExprCompiler, e: B.BCall, _: list[exp.Expression]) -> exp.Expression:
-    rng = const_str(e.args[1])
-    if rng is None:
-        raise unsupported("ipv4_is_in_range() with a non-constant range", e.args[1].span)
-    bounds = cidr_bounds(rng)
-    if bounds is None:
-        return cast(null(), "BOOLEAN")
-    lo, hi = bounds
-    ip = fn("kh_ipv4_to_int", arg_string(c, e.args[0], c.compile(e.args[0])))
-    return exp.Between(this=ip, low=cast(number(lo), "BIGINT"), high=cast(number(hi), "BIGINT"))
-
-
-def cidr_bounds(text: str) -> tuple[int, int] | None:
-    """'10.0.0.0/8' -> first and last address as integers; a plain address is a /32."""
-    m = re.fullmatch(IPV4_RE, text.strip())
-    if not m:
-        return None
-    addr, _, bits = text.strip().partition("/")
-    n = 0
-    for part in addr.split("."):
-        n = n * 256 + int(part)
-    prefix = int(bits) if bits else 32
-    mask = (0xFFFFFFFF << (32 - prefix)) & 0xFFFFFFFF
-    lo = n & mask
-    return lo, lo | (~mask & 0xFFFFFFFF)
 
 
 @register("geo_info_from_ip_address")
@@ -1309,4 +1167,4 @@ def series_outliers(c: ExprCompiler, e: B.BCall, _: list[exp.Expression]) -> exp
 # the families in kqlhunt.sql.lowerings register themselves with `register`
 from kqlhunt.sql import lowerings as _lowerings  # noqa: E402,F401  (import for its side effect)
 
-__all__ = ["LOWERINGS", "RAW_ARGS", "to_string", "to_json", "data_type", "cidr_bounds", "url_part"]
+__all__ = ["LOWERINGS", "RAW_ARGS", "to_string", "to_json", "data_type", "url_part"]
