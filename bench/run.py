@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_compile:
         report["compile"] = _compile_time(args)
         _write(report, args.out)
-    if args.big:
+    if args.big and parse_size(args.big) > 0:  # --big 0 turns the large run off
         report["big"] = _big_run(args)
         _write(report, args.out)
     _print_report(report)
