@@ -364,7 +364,13 @@ for _op in ("has", "has_cs", "hasprefix", "hasprefix_cs", "hassuffix", "hassuffi
 def _expand_values(c: ExprCompiler, items: tuple[B.BExpr, ...], span) -> list[tuple[B.BExpr, exp.Expression]] | None:
     """Constant `in` lists, with dynamic arrays flattened; None when some item is not constant."""
     out: list[tuple[B.BExpr, exp.Expression]] = []
-    for it in items:
+    flat: list[B.BExpr] = []
+    for it in items:  # pack_array() of constants (`let urls = pack_array("a", "b")`) is a constant list too
+        if isinstance(it, B.BCall) and it.fn == "pack_array" and all(isinstance(a, B.BLit) for a in it.args):
+            flat.extend(it.args)
+        else:
+            flat.append(it)
+    for it in flat:
         if isinstance(it, B.BLit) and it.type.name == "dynamic":
             values = it.value if isinstance(it.value, list) else [it.value]
             for v in values:
