@@ -146,7 +146,7 @@ _TAIL = rf"(?:(?:t|\s+){_TIME}{_ZONE})?"
 # one pattern per date order (a year of four digits first, else .NET's invariant month-day-year); each
 # may be followed by a time of day and a zone
 _DATE_FORMS = (
-    rf"(?P<y>\d{{4}})(?P<sep>[-/.])(?P<m>\d{{1,2}})(?P=sep)(?P<d>\d{{1,2}})",
+    r"(?P<y>\d{4})(?P<sep>[-/.])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})",
     r"(?P<y>\d{4}),?\s+(?P<m>\d{1,2}),?\s+(?P<d>\d{1,2})",
     r"(?P<m>\d{1,2})(?P<sep>[-/.])(?P<d>\d{1,2})(?P=sep)(?P<y>\d{4}|\d{2})",
     rf"(?P<d>\d{{1,2}})(?:-|\s+){_MONTH.format('mon')}(?:-|\s+)(?P<y>\d{{4}}|\d{{2}})",
@@ -185,12 +185,17 @@ def _hour(hh: str, ampm: str | None) -> int:
     return hour % 12 + (12 if ampm.lower() == "pm" else 0)
 
 
-def parse_datetime_text(text: str) -> datetime:
+def _unquoted(text: str, literal: bool) -> str:
+    """The text to parse: a literal's content may be quoted (`datetime('12-02-2022')`); a value is not."""
+    return text.strip().strip("'\"").strip() if literal else text.strip()
+
+
+def parse_datetime_text(text: str, *, literal: bool = True) -> datetime:
     """Kusto datetime text -> naive UTC datetime (a `TickDatetime` below the microsecond).
 
     Raises ValueError for text that is no datetime, `TextRefused` when Kusto's answer is unknown.
     """
-    s = text.strip().strip("'\"").strip()
+    s = _unquoted(text, literal)
     m = _COMPACT.match(s)
     if m:
         return _checked(datetime(int(m[1]), int(m[2]), int(m[3])))
@@ -233,12 +238,12 @@ _TIMESPAN_UNIT = re.compile(r"^(-)?(\d+(?:\.\d+)?)\s*([A-Za-z]+)?$")
 MAX_TICKS = 2 ** 63 - 1
 
 
-def parse_timespan_text(text: str) -> int:
+def parse_timespan_text(text: str, *, literal: bool = True) -> int:
     """Kusto timespan text (`1.02:03:04.5`, `10:30`, `2d`, `1.5h`, `2` days) -> ticks.
 
     Raises ValueError for text that is no timespan, `TextRefused` when Kusto's answer is unknown.
     """
-    s = text.strip().strip("'\"").strip()
+    s = _unquoted(text, literal)
     m = _TIMESPAN_CLOCK.match(s)
     if m:
         neg, days, hours, minutes, seconds, frac = m.groups()
