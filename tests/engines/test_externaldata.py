@@ -92,3 +92,12 @@ def test_storage_secret_suffix_is_ignored_for_mapping(csv_file: Path) -> None:
     resolver = ExternalResolver({URL: str(csv_file)})
     got, _ = kqlhunt.api.run(f'externaldata(ip:string) [h@"{URL};SecretKey"] | count', resolver=resolver)
     assert rows(got) == [(4,)]
+
+
+def test_text_is_read_as_kusto_reads_datetimes_and_timespans(tmp_path: Path) -> None:
+    p = tmp_path / "times.tsv"
+    p.write_text("2020-01-02 03:04:05\t01:00:00\nThu, 02 Jan 2020 03:04:05 GMT\t1.02:03:04\nnot a date\tbad\n",
+                 encoding="utf-8")
+    q = f'externaldata(t:datetime, d:timespan) [@"{p}"] with (format="tsv") | project tostring(t), tostring(d)'
+    assert rows(kqlhunt.query(q)) == [("2020-01-02T03:04:05.0000000Z", "01:00:00"),
+                                      ("2020-01-02T03:04:05.0000000Z", "1.02:03:04"), ("", "")]

@@ -29,6 +29,7 @@ from kqlhunt.semantic.catalog import Catalog, builtin_schema
 from kqlhunt.semantic.types import BY_NAME, KType
 from kqlhunt.sql.compile import table_view
 from kqlhunt.sql.expressions import fn, string
+from kqlhunt.sql.lowerings.timex import text_to_datetime, text_to_timespan
 from kqlhunt.sql.types import physical
 
 RAW_PREFIX = "kh_raw_"
@@ -95,9 +96,11 @@ def convert_column(raw: str | None, duck_type: str | None, target: KType, non_nu
             if t.startswith("TIMESTAMP") or t == "DATE":
                 return try_cast("TIMESTAMP")
             if t == "VARCHAR":
-                return fn("kh_parse_datetime", c)
+                return text_to_datetime(c)  # every text form Kusto reads (ISO, RFC 822/850, ...)
             return exp.Cast(this=exp.Null(), to=exp.DataType.build("TIMESTAMP"))
         case "timespan":
+            if t == "VARCHAR":
+                return text_to_timespan(c)  # "01:00:00", "1.02:03:04.5", ...
             if t == "INTERVAL":
                 seconds = fn("epoch", c)
                 return exp.Cast(this=fn("round", exp.Mul(this=seconds, expression=exp.Literal.number(10_000_000))),
@@ -229,16 +232,22 @@ class DuckDBEngine:
                 select = select.from_(exp.Table(this=exp.to_identifier(RAW_PREFIX + name, quoted=True)))
             else:
                 select = select.where(exp.false())
-            self.con.execute(f"CREATE OR REPLACE TEMP VIEW {_quote(table_view(name))} AS {select.sql('duckdb')}")
+            view_sql = select.sql("duckdb")
+            self.ensure_udfs(view_sql)  # DuckDB binds a view's functions when it is created
+            self.con.execute(f"CREATE OR REPLACE TEMP VIEW {_quote(table_view(name))} AS {view_sql}")
 
     # ------------------------------------------------------------ execution
 
-    def run(self, sql: str, columns: tuple[Column, ...]) -> pa.Table:
+    def ensure_udfs(self, sql: str) -> None:
+        """Register the Python UDFs the SQL calls (once per connection)."""
         lowered = sql.lower()  # sqlglot prints function names in upper case
         needed = {name for name in all_udfs() if name in lowered} - self.udfs
         if needed:
             register_udfs(self.con, needed, {"geo_mmdb": self.geo_mmdb})
             self.udfs |= needed
+
+    def run(self, sql: str, columns: tuple[Column, ...]) -> pa.Table:
+        self.ensure_udfs(sql)
         try:
             relation = self.con.sql(sql)
             # duckdb 2.x: to_arrow_table(); 1.x: arrow()

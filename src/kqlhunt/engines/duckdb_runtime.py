@@ -58,8 +58,6 @@ MACROS = [
           || CASE WHEN regexp_matches(t, '[\\p{L}\\p{N}]$') THEN '(?:$|[^\\p{L}\\p{N}])' ELSE '' END) END""",
     # results print dynamic values minified, as Kusto does (json() re-serialises the text)
     """CREATE OR REPLACE MACRO kh_json_text(j) AS CAST(json(j) AS VARCHAR)""",
-    """CREATE OR REPLACE MACRO kh_parse_datetime(s) AS COALESCE(
-        TRY_CAST(s AS TIMESTAMP), CAST(TRY_CAST(s AS TIMESTAMPTZ) AS TIMESTAMP))""",
     f"""CREATE OR REPLACE MACRO kh_ipv4_to_int(s) AS CASE WHEN regexp_matches(s, '{IPV4_RE}') THEN
         CAST(split_part(s, '.', 1) AS BIGINT) * 16777216 + CAST(split_part(s, '.', 2) AS BIGINT) * 65536
         + CAST(split_part(s, '.', 3) AS BIGINT) * 256 + CAST(split_part(split_part(s, '.', 4), '/', 1) AS BIGINT)

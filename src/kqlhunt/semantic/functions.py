@@ -207,10 +207,8 @@ for _name, _t, _aliases in (
     scalar(_name, 1, 1, _conv(_t), "first", *_aliases)
 scalar("todynamic", 1, 1, const(DYNAMIC), "first", "parse_json", "toobject", "parsejson")
 
-scalar("ago", 1, 1, const(DATETIME))
 # Kusto: null when the table has no IngestionTime policy -- kqlhunt's tables (files, lakes) have none
 scalar("ingestion_time", 0, 0, const(DATETIME))
-scalar("now", 0, 1, const(DATETIME))
 scalar("isempty", 1, 1, const(BOOL))
 scalar("isnotempty", 1, 1, const(BOOL), "none", "notempty")
 scalar("isnull", 1, 1, const(BOOL))
@@ -307,39 +305,6 @@ scalar("coalesce", 1, 64, _coalesce)
 
 
 
-def _make_timespan(args: list[BExpr]) -> KType:
-    for a in args:
-        _num([a])
-    return TIMESPAN
-
-
-scalar("make_timespan", 2, 4, _make_timespan)
-scalar("make_datetime", 1, 7, const(DATETIME))
-def _datetime_diff(args: list[BExpr]) -> KType:
-    for a in args[1:]:
-        if a.type.name not in ("datetime", "null", "dynamic"):
-            raise TypeRuleError(f"needs datetime values, not {a.type}")
-    return LONG
-
-
-scalar("datetime_diff", 3, 3, _datetime_diff)
-scalar("datetime_add", 3, 3, const(DATETIME))
-scalar("datetime_part", 2, 2, const(INT))
-scalar("format_datetime", 2, 2, const(STRING))
-scalar("format_timespan", 2, 2, const(STRING))
-scalar("startofday", 1, 2, const(DATETIME), "first")
-scalar("startofweek", 1, 2, const(DATETIME))
-scalar("startofmonth", 1, 2, const(DATETIME))
-scalar("startofyear", 1, 2, const(DATETIME))
-scalar("endofday", 1, 2, const(DATETIME))
-scalar("dayofweek", 1, 1, const(TIMESPAN))
-scalar("hourofday", 1, 1, const(LONG))  # the engine answers long; Kusto.Language says int
-scalar("dayofmonth", 1, 1, const(LONG))  # the engine answers long; Kusto.Language says int
-scalar("dayofyear", 1, 1, const(LONG))  # the engine answers long; Kusto.Language says int
-scalar("getyear", 1, 1, const(LONG))  # the engine answers long; Kusto.Language says int
-scalar("getmonth", 1, 1, const(LONG))  # the engine answers long; Kusto.Language says int
-scalar("unixtime_seconds_todatetime", 1, 1, const(DATETIME))
-scalar("unixtime_milliseconds_todatetime", 1, 1, const(DATETIME))
 
 
 def _bin(args: list[BExpr]) -> KType:
@@ -352,7 +317,6 @@ def _bin(args: list[BExpr]) -> KType:
 
 
 scalar("bin", 2, 2, _bin, "first", "floor")
-scalar("bin_at", 3, 3, lambda a: _bin(a), "first")
 scalar("bin_auto", 1, 1, lambda a: _bin(a), "first")  # bound as bin() with the request's `set` options
 scalar("rand", 0, 1, const(REAL))
 scalar("gettype", 1, 1, const(STRING), "prefix:type")

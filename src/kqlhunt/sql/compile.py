@@ -33,6 +33,7 @@ from kqlhunt.sql.expressions import (
     try_cast,
 )
 from kqlhunt.sql.functions import to_json
+from kqlhunt.sql.lowerings.timex import text_to_datetime, text_to_timespan
 from kqlhunt.sql.scan import render_scan
 from kqlhunt.sql.types import physical
 
@@ -450,9 +451,9 @@ class SqlCompiler:
         if target.name == "string":
             return exp.Coalesce(this=text, expressions=[string("")])
         if target.name == "datetime":
-            return fn("kh_parse_datetime", text)
+            return text_to_datetime(text)
         if target.name == "timespan":
-            raise unsupported("mv-expand to typeof(timespan) from JSON", None)
+            return text_to_timespan(text)
         if target.name in ("int", "long"):
             return try_cast(try_cast(text, "DOUBLE"), physical(target))
         return try_cast(text, physical(target))

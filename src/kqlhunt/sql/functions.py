@@ -677,17 +677,6 @@ def tobool(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expressi
     raise unsupported(f"tobool() of a {t.name}", e.span)
 
 
-@register("todatetime")
-def todatetime(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
-    t, x = e.args[0].type, a[0]
-    if t.name == "datetime":
-        return x
-    if t.name == "string":
-        return fn("kh_parse_datetime", x)
-    if t.name == "dynamic":
-        return fn("kh_parse_datetime", fn("json_extract_string", to_json(c, t, x), string("$")))
-    raise unsupported(f"todatetime() of a {t.name}", e.span)
-
 
 @register("totimespan", "totime")
 def totimespan(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
@@ -731,72 +720,12 @@ def make_timespan(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.E
     return cast(fn("round", exp.Mul(this=paren(total), expression=number(10_000_000))), "BIGINT")
 
 
-DATE_PARTS = {
-    "year": "year", "quarter": "quarter", "month": "month", "day": "day", "hour": "hour", "minute": "minute",
-    "second": "second", "millisecond": "millisecond", "microsecond": "microsecond",
-}
 
 
-@register("datetime_diff", raw=True)
-def datetime_diff(c: ExprCompiler, e: B.BCall, _: list[exp.Expression]) -> exp.Expression:
-    part = const_str(e.args[0])
-    if part is None:
-        raise unsupported("datetime_diff() with a non-constant period", e.args[0].span)
-    part = part.lower()
-    a1, a2 = c.compile(e.args[1]), c.compile(e.args[2])
-    if part == "nanosecond":
-        return exp.Mul(this=fn("date_diff", string("microsecond"), a2, a1), expression=number(1000))
-    if part not in DATE_PARTS:
-        raise unsupported(f"datetime_diff() by `{part}`", e.args[0].span)
-    # DuckDB's date_diff counts boundaries crossed, like Kusto (date_diff(part, start, end) = end - start)
-    return cast(fn("date_diff", string(DATE_PARTS[part]), a2, a1), "BIGINT")
 
 
-@register("datetime_add", raw=True)
-def datetime_add(c: ExprCompiler, e: B.BCall, _: list[exp.Expression]) -> exp.Expression:
-    part = const_str(e.args[0])
-    unit = {"year": "to_years", "quarter": None, "month": "to_months", "week": "to_weeks", "day": "to_days",
-            "hour": "to_hours", "minute": "to_minutes", "second": "to_seconds", "millisecond": "to_milliseconds",
-            "microsecond": "to_microseconds"}.get((part or "").lower())
-    if unit is None:
-        raise unsupported(f"datetime_add() by `{part}`", e.args[0].span)
-    amount = cast(c.compile(e.args[1]), "BIGINT")
-    return paren(exp.Add(this=c.compile(e.args[2]), expression=fn(unit, amount)))
 
 
-@register("startofday")
-def startofday(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
-    if len(a) > 1:
-        raise unsupported("startofday() with an offset", e.span)
-    return cast(fn("date_trunc", string("day"), a[0]), "TIMESTAMP")
-
-
-@register("startofmonth")
-def startofmonth(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
-    if len(a) > 1:
-        raise unsupported("startofmonth() with an offset", e.span)
-    return cast(fn("date_trunc", string("month"), a[0]), "TIMESTAMP")
-
-
-@register("startofyear")
-def startofyear(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
-    if len(a) > 1:
-        raise unsupported("startofyear() with an offset", e.span)
-    return cast(fn("date_trunc", string("year"), a[0]), "TIMESTAMP")
-
-
-@register("startofweek")
-def startofweek(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
-    if len(a) > 1:
-        raise unsupported("startofweek() with an offset", e.span)
-    # Kusto weeks start on Sunday; DuckDB's dayofweek is 0 on Sunday
-    day = cast(fn("date_trunc", string("day"), a[0]), "TIMESTAMP")
-    return paren(exp.Sub(this=day, expression=fn("to_days", cast(fn("dayofweek", a[0]), "BIGINT"))))
-
-
-@register("dayofweek")
-def dayofweek(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
-    return paren(exp.Mul(this=cast(fn("dayofweek", a[0]), "BIGINT"), expression=number(864_000_000_000)))
 
 
 for _k, _v in {"hourofday": "hour", "dayofmonth": "day", "dayofyear": "dayofyear", "getyear": "year",
@@ -804,31 +733,7 @@ for _k, _v in {"hourofday": "hour", "dayofmonth": "day", "dayofyear": "dayofyear
     register(_k)((lambda sql_name: lambda c, e, a: cast(fn(sql_name, a[0]), "BIGINT"))(_v))
 
 
-@register("datetime_part", raw=True)
-def datetime_part(c: ExprCompiler, e: B.BCall, _: list[exp.Expression]) -> exp.Expression:
-    part = (const_str(e.args[0]) or "").lower()
-    mapping = {"year": "year", "quarter": "quarter", "month": "month", "day": "day", "dayofyear": "dayofyear",
-               "hour": "hour", "minute": "minute", "second": "second", "millisecond": "millisecond",
-               "microsecond": "microsecond", "week_of_year": "week"}
-    if part not in mapping:
-        raise unsupported(f"datetime_part() of `{part}`", e.args[0].span)
-    x = c.compile(e.args[1])
-    if part in ("millisecond", "microsecond"):
-        mod = 1000 if part == "millisecond" else 1_000_000
-        return cast(exp.Mod(this=fn(mapping[part], x), expression=number(mod)), "INTEGER")
-    return cast(fn(mapping[part], x), "INTEGER")
 
-
-@register("unixtime_seconds_todatetime")
-def unix_seconds(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
-    return fn("make_timestamp", cast(fn("round", exp.Mul(this=_double(e.args[0].type, a[0]),
-                                                          expression=number(1_000_000))), "BIGINT"))
-
-
-@register("unixtime_milliseconds_todatetime")
-def unix_millis(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
-    return fn("make_timestamp", cast(fn("round", exp.Mul(this=_double(e.args[0].type, a[0]),
-                                                          expression=number(1000))), "BIGINT"))
 
 
 @register("bin", "floor")
@@ -983,7 +888,9 @@ def extract(c: ExprCompiler, e: B.BCall, _: list[exp.Expression]) -> exp.Express
         if e.type.name == "string":
             return found
         if e.type.name == "datetime":
-            return fn("kh_parse_datetime", fn("nullif", found, string("")))
+            from kqlhunt.sql.lowerings.timex import text_to_datetime  # the family imports this module
+
+            return text_to_datetime(fn("nullif", found, string("")))
         return try_cast(fn("nullif", found, string("")), target)
     return found
 

@@ -297,7 +297,9 @@ def format_datetime(value: datetime) -> str:
     if value.tzinfo is not None:
         value = value.astimezone(UTC).replace(tzinfo=None)
     base, tick = floor_micro(value), extra_ticks(value)
-    out = datetime.strftime(base, "%Y-%m-%dT%H:%M:%S")
+    # not strftime("%Y"): it does not pad years below 1000 on every platform (year 1 would print as "1")
+    out = (f"{base.year:04d}-{base.month:02d}-{base.day:02d}"
+           f"T{base.hour:02d}:{base.minute:02d}:{base.second:02d}")
     if base.microsecond or tick:
         out += f".{base.microsecond:06d}{tick}"
     return out + "Z"

@@ -1195,6 +1195,8 @@ class Parser:
             if kind == "timespan":
                 return A.Literal(t.span, kind, parse_timespan_text(content))
             return A.Literal(t.span, kind, parse_guid_text(content))
+        except SubMicrosecond as exc:  # text whose Kusto value kqlhunt cannot give exactly
+            raise error("KH300", f"{exc}", t.span) from None
         except ValueError as exc:
             raise self.fail(f"invalid {t.text} literal `{content}`: {exc}", t.span) from None
 

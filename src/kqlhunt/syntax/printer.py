@@ -22,14 +22,14 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
 
 from kqlhunt.diagnostics import KqlError
 from kqlhunt.syntax import ast as A
 from kqlhunt.syntax.lexer import HYPHENATED, RAW_LITERAL_KINDS, TICKS_PER, T, tokenize
-from kqlhunt.syntax.literals import format_timespan
+from kqlhunt.syntax.literals import format_datetime, format_timespan
 from kqlhunt.syntax.parser import (
     LIST_OPS,
     NEGATABLE_WORD_OPS,
@@ -150,13 +150,7 @@ def _timespan_units(ticks: int) -> str:
 
 
 def _datetime(value: datetime) -> str:
-    if value.tzinfo is not None:
-        value = value.astimezone(UTC).replace(tzinfo=None)
-    out = (f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
-           f"T{value.hour:02d}:{value.minute:02d}:{value.second:02d}")
-    if value.microsecond:
-        out += f".{value.microsecond:06d}0"
-    return f"datetime({out}Z)"
+    return f"datetime({format_datetime(value)})"  # keeps a TickDatetime's seventh digit
 
 
 def _real(value: float) -> str:
