@@ -28,7 +28,7 @@ from kqlhunt.semantic.parse_pattern import CONVERTERS, parse_items, plan_parse
 from kqlhunt.semantic.scalars import ScalarBinder, Scope, arrange_arguments
 from kqlhunt.semantic.scan_op import bind_scan
 from kqlhunt.semantic.signatures.series import MULTI_OUTPUTS, MultiOutput
-from kqlhunt.semantic.types import BY_NAME, DYNAMIC, LONG, STRING, KType, array_of
+from kqlhunt.semantic.types import BOOL, BY_NAME, DYNAMIC, LONG, STRING, KType, array_of
 from kqlhunt.syntax import ast as A
 
 JOIN_KINDS = {
@@ -44,6 +44,13 @@ IGNORED_OPTIONS = {
     "query_fanout_threads_percent", "query_fanout_nodes_percent", "query_datascope", "request_app_name",
     "request_description", "request_readonly", "query_consistency", "deferpartialqueryfailures",
 }
+# Defender's FileProfile() columns and types (advanced-hunting-fileprofile-function)
+FILE_PROFILE_COLUMNS: tuple[tuple[str, KType], ...] = tuple((n, BY_NAME[t]) for n, t in (
+    ("SHA1", "string"), ("SHA256", "string"), ("MD5", "string"), ("FileSize", "int"), ("GlobalPrevalence", "int"),
+    ("GlobalFirstSeen", "datetime"), ("GlobalLastSeen", "datetime"), ("Signer", "string"), ("Issuer", "string"),
+    ("SignerHash", "string"), ("IsCertificateValid", "bool"), ("IsRootSignerMicrosoft", "bool"),
+    ("SignatureState", "string"), ("IsExecutable", "bool"), ("ThreatName", "string"), ("Publisher", "string"),
+    ("SoftwareName", "string"), ("ProfileAvailability", "string")))
 # Defender XDR's built-in enrichment functions (invoked on a table of events)
 DEFENDER_FUNCTIONS = {"FileProfile", "DeviceFromIP", "AssignedIPAddresses", "SeenBy"}
 # delimited text formats and the structured ones kqlhunt reads for `externaldata`
@@ -456,6 +463,8 @@ class Binder:
             case A.Invoke(call=call, span=span):
                 found = scope.lookup(call.name)
                 if not (isinstance(found, tuple) and isinstance(found[0], A.FunctionLiteral)):
+                    if call.name == "FileProfile":
+                        return self.file_profile(rel, call, scope)
                     if call.name in DEFENDER_FUNCTIONS:
                         raise unsupported(f"`invoke {call.name}()`: a Defender enrichment function; kqlhunt "
                                           "has no such data", call.span)
@@ -1047,6 +1056,59 @@ class Binder:
         right_names = _dedupe_right(left.schema, kept, drop=())
         schema = left.schema + tuple(B.Column(new, c.type) for c, (_, new) in zip(kept, right_names, strict=True))
         return B.BJoin(schema, op.span, left, right, kind, tuple(keys), right_names, (), "lookup")
+
+    def file_profile(self, rel: B.BRel, call: A.Call, scope: Scope) -> B.BRel:
+        """`invoke FileProfile(IdColumn[, limit])`, Defender's file enrichment, from a `FileProfile` table the
+        user provides (a lake folder or --table FileProfile=...): each row gets the profile of its SHA1/SHA256.
+        kqlhunt enriches every row (Defender caps it at `limit` files, 100 by default)."""
+        span = call.span
+        if len(call.args) > 2:
+            raise error("KH204", "FileProfile() takes a file-ID column and an optional record limit", span)
+        id_column = call.args[0].name if call.args and isinstance(call.args[0], A.Name) else "SHA1"
+        found = B.find(rel.schema, id_column)
+        if found is None:
+            raise self.unknown_column(id_column, call.args[0].span if call.args else span, rel.schema)
+        key = "SHA256" if id_column.endswith("SHA256") else "SHA1" if id_column.endswith("SHA1") else None
+        if key is None:
+            raise error("KH204", "FileProfile() needs a SHA1 or SHA256 column (SHA1, InitiatingProcessSHA256, ...)",
+                        call.args[0].span)
+        profiles = self.catalog.schema("FileProfile")
+        if profiles is None:
+            raise unsupported("`invoke FileProfile()` without file-profile data", span,
+                              "provide a FileProfile table (a lake folder FileProfile/ or --table FileProfile=PATH) "
+                              "with SHA1/SHA256 and the profile columns")
+        if B.find(profiles, key) is None:
+            raise error("KH211", f"the FileProfile table has no `{key}` column to match on", span)
+        clash = [n for n, _ in FILE_PROFILE_COLUMNS if B.find(rel.schema, n) is not None]
+        if clash:
+            raise unsupported(f"`invoke FileProfile()` on rows that already have a `{clash[0]}` column", span)
+        if "FileProfile" not in self.tables:
+            self.tables.append("FileProfile")
+        table = B.BTable(profiles, span, "FileProfile")
+        items: list[tuple[str, B.BExpr]] = [("__fp_key", B.BCol(STRING, span, key))]
+        for name, t in FILE_PROFILE_COLUMNS:
+            have = B.find(profiles, name)
+            if have is None:
+                value: B.BExpr = B.BLit(t, span, "Available" if name == "ProfileAvailability" else
+                                        ("" if t.name == "string" else None))
+            elif have.type != t:
+                value = B.BCall(t, span, CONVERTERS[t.name], (B.BCol(have.type, span, name),))
+            else:
+                value = B.BCol(t, span, name)
+            items.append((name, value))
+        right = B.BProject(tuple(B.Column(n, x.type) for n, x in items), span, table, tuple(items), "FileProfile")
+        kept = tuple(B.Column(n, t) for n, t in FILE_PROFILE_COLUMNS)
+        right_names = tuple((c.name, c.name) for c in kept)
+        joined = B.BJoin(rel.schema + kept, span, rel, right, "leftouter", ((id_column, "__fp_key"),), right_names,
+                         (), "lookup")
+        # Defender: Missing when no profile was found for the file, empty when the row has no file ID
+        ident = B.BCol(found.type, span, id_column)
+        availability = B.BCol(STRING, span, "ProfileAvailability")
+        status = B.BCall(STRING, span, "iif", (
+            B.BCall(BOOL, span, "isempty", (ident,)), B.BLit(STRING, span, ""),
+            B.BCall(STRING, span, "iif", (B.BCall(BOOL, span, "isempty", (availability,)),
+                                          B.BLit(STRING, span, "Missing"), availability))))
+        return self.with_columns(joined, [("ProfileAvailability", status)], span, "FileProfile")
 
     def union_inputs(self, tables: tuple[A.Expr, ...], options: tuple[A.NamedArg, ...], scope: Scope) \
             -> list[tuple[A.Expr, B.BRel]]:
