@@ -569,24 +569,19 @@ class Binder:
     def extend(self, rel: B.BRel, items: tuple[A.Assignment, ...], span: Span, scope: Scope, ctx: _Ctx) -> B.BRel:
         """Every item sees the input row only (Kusto: a column made by this extend cannot be used in the
         same extend); a name that exists is replaced in place, a new one appended."""
-        schema = list(rel.schema)
-        assigned: dict[str, B.BExpr] = {}
+        names = [c.name for c in rel.schema]
+        produced: list[tuple[str, B.BExpr]] = []
         explicit: set[str] = set()
         for item in items:
-            for name, bexpr in self.extend_item(item, rel.schema, [c.name for c in schema], scope, ctx):
+            for name, bexpr in self.extend_item(item, rel.schema, names, scope, ctx):
                 if name in explicit and item.names:
                     raise error("KH213", f"column `{name}` is assigned twice in one `extend`", item.span)
                 if item.names:
                     explicit.add(name)
-                assigned[name] = bexpr  # an unnamed item that derives an existing name replaces it
-                col = B.Column(name, bexpr.type)
-                index = next((i for i, c in enumerate(schema) if c.name == name), None)
-                if index is None:
-                    schema.append(col)
-                else:
-                    schema[index] = col
-        out = tuple((c.name, assigned.get(c.name) or B.BCol(c.type, span, c.name)) for c in schema)
-        return B.BProject(tuple(schema), span, rel, out, "extend")
+                produced.append((name, bexpr))  # an unnamed item that derives an existing name replaces it
+                if name not in names:
+                    names.append(name)
+        return self.with_columns(rel, produced, span, "extend")
 
     def parse(self, rel: B.BRel, op: A.Parse, scope: Scope, ctx: _Ctx) -> B.BRel:
         plan = plan_parse(op)

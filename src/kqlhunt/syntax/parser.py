@@ -8,6 +8,7 @@ found, at the token's span.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from kqlhunt.diagnostics import KqlError, Span, error
@@ -285,6 +286,15 @@ class Parser:
         self.expect("]", "`]` to close the datatable values")
         return A.Datatable(self.span_from(start), columns, tuple(values))
 
+    def parenthesized(self, item: Callable[[], A.Expr]) -> tuple[A.Expr, ...]:
+        """`( item, item, ... )`: the tables of `search in` / `find in`."""
+        self.expect("(")
+        items = [item()]
+        while self.accept(","):
+            items.append(item())
+        self.expect(")")
+        return tuple(items)
+
     def find_source(self) -> A.FindSource:
         start = self.advance().span.start
         options = self.options({"withsource"})
@@ -292,11 +302,7 @@ class Parser:
             raise error("KH300", "`find` without `in (tables)` (searching every table) is not supported by kqlhunt "
                         "yet", self.tok.span)
         self.advance()
-        self.expect("(")
-        tables = [self.union_table()]
-        while self.accept(","):
-            tables.append(self.union_table())
-        self.expect(")")
+        tables = self.parenthesized(self.union_table)
         self.expect("where", "`where` and the predicate")
         predicate = self.expr()
         project: tuple[A.ColumnDecl, ...] | None = None
@@ -314,7 +320,7 @@ class Parser:
                 if not self.accept(","):
                     break
             project = tuple(cols)
-        return A.FindSource(self.span_from(start), options, tuple(tables), predicate, project)
+        return A.FindSource(self.span_from(start), options, tables, predicate, project)
 
     def externaldata(self) -> A.ExternalData:
         start = self.advance().span.start
@@ -360,12 +366,7 @@ class Parser:
         tables: tuple[A.Expr, ...] = ()
         if self.at("in") and self.peek().is_("("):
             self.advance()
-            self.expect("(")
-            items = [self.pipe()]
-            while self.accept(","):
-                items.append(self.pipe())
-            self.expect(")")
-            tables = tuple(items)
+            tables = self.parenthesized(self.pipe)
         predicate = self.expr()
         if self.at(":"):
             raise error("KH300", "`search` with `Column:term` predicates is not supported by kqlhunt yet",
