@@ -32,6 +32,7 @@ from typing import Any
 
 import pytest
 import yaml
+
 from tests.functions._harness import KUSTO_ERROR, PINNED_NOW, REFUSED, Case, params, run_case
 
 CASES_DIR = Path(__file__).parent / "cases"

@@ -18,13 +18,13 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 import pytest
-from tests.reference import seeds_pandas as ref
-from tests.reference import seeds_sql
 
 import kqlhunt
 from kqlhunt.demo.generator import DEFAULT_NOW, generate_lake
 from kqlhunt.engines.runtime.geoip import GeoDatabase
 from kqlhunt.rules import load_rules
+from tests.reference import seeds_pandas as ref
+from tests.reference import seeds_sql
 
 ROWS = 40_000
 RULES = {r.id: r for r in load_rules(None)}
