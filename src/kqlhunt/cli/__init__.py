@@ -1,4 +1,4 @@
-"""The `kqlhunt` command line: run, hunt, demo, rules list (typer + rich).
+"""The `kqlhunt` command line: run, hunt, demo, rules list, explain, lint, catalog (typer + rich).
 
 Exit codes: 0 success, 1 the query or a rule failed (diagnostics on stderr), 2 usage error.
 """
@@ -11,8 +11,11 @@ from typing import Annotated
 import typer
 
 from kqlhunt import __version__
+from kqlhunt.cli.catalog import catalog_command
 from kqlhunt.cli.common import EXIT_FAILED, echo_err, internal_error
+from kqlhunt.cli.explain import explain_command
 from kqlhunt.cli.hunt import demo_command, hunt_command
+from kqlhunt.cli.lint import lint_command
 from kqlhunt.cli.rules import rules_app
 from kqlhunt.cli.run import run_command
 
@@ -43,6 +46,9 @@ def _root(
 app.command("run")(run_command)
 app.command("hunt")(hunt_command)
 app.command("demo")(demo_command)
+app.command("explain")(explain_command)
+app.command("lint")(lint_command)
+app.command("catalog")(catalog_command)
 app.add_typer(rules_app, name="rules")
 
 

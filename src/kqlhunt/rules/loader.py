@@ -15,6 +15,10 @@ A YAML rule is one mapping per file:
     display: [Col1, Col2]       # columns to show first when printing findings
     notes: ...
 
+A Sentinel analytics-rule YAML (`name:`, `query:`, `relevantTechniques:`, `requiredDataConnectors:`, ...)
+is read as such (`rules.sentinel`). A Markdown write-up (`.md`, or a `.txt` holding a ```kql block) gives a
+rule whose KQL blocks are its variants (`rules.markdown`).
+
 A `.kql` file is its query, verbatim. Metadata comes from its leading `//` comment block where it is
 obvious: `// id:`, `// title:` (or `name:`), `// description:`, `// author:`, `// tactic(s):`,
 `// tables:`, `// schema:` lines, ATT&CK ids (T1234, T1234.001) on a `mitre`/`technique` line, and any
@@ -33,7 +37,7 @@ import yaml
 
 from kqlhunt.rules.model import Rule, RuleError, Source, Technique
 
-RULE_SUFFIXES = (".yaml", ".yml", ".kql")
+RULE_SUFFIXES = (".yaml", ".yml", ".kql", ".md", ".markdown", ".txt")
 _FIELDS = {"id", "title", "query", "description", "techniques", "tactics", "source", "tables", "schema",
            "display", "notes"}
 _TECHNIQUE_ID = re.compile(r"\bT\d{4}(?:\.\d{3})?\b")
@@ -49,10 +53,55 @@ def load_rules(path: str | Path | None = None) -> list[Rule]:
     root = Path(path)
     if root.is_dir():
         files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in RULE_SUFFIXES)
-        return _unique(load_rule_file(p) for p in files)
+        return _unique(_rules_in(files))
     if root.is_file():
         return [load_rule_file(root)]
     raise RuleError(f"no such rule file or directory: {root}")
+
+
+def _rules_in(files: Iterable[Path]) -> Iterable[Rule]:
+    from kqlhunt.rules.markdown import NotARule
+
+    for p in files:
+        try:
+            yield load_rule_file(p, in_directory=True)
+        except NotARule:
+            continue  # a README or notes file next to the rules
+
+
+def load_rules_lenient(path: str | Path) -> tuple[list[Rule], list[str]]:
+    """Every rule under `path` that can be read, for catalogs of public repositories: files that are not
+    rules are skipped, unreadable ones reported (second list) instead of stopping the load, and clashing
+    ids made unique by their folder (then a counter)."""
+    from kqlhunt.rules.markdown import NotARule
+
+    root = Path(path)
+    files = [root] if root.is_file() else \
+        sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in RULE_SUFFIXES)
+    rules: list[Rule] = []
+    problems: list[str] = []
+    taken: set[str] = set()
+    for p in files:
+        try:
+            rule = load_rule_file(p, in_directory=root.is_dir())
+        except NotARule:
+            continue
+        except RuleError as exc:
+            problems.append(str(exc))
+            continue
+        rule_id = rule.id
+        if rule_id in taken:
+            rule_id = _safe_id(f"{p.parent.name}-{rule.id}")
+            n = 2
+            while rule_id in taken:
+                rule_id = _safe_id(f"{p.parent.name}-{rule.id}-{n}")
+                n += 1
+            import dataclasses
+
+            rule = dataclasses.replace(rule, id=rule_id)
+        taken.add(rule_id)
+        rules.append(rule)
+    return rules, problems
 
 
 def builtin_rules() -> list[Rule]:
@@ -62,7 +111,9 @@ def builtin_rules() -> list[Rule]:
     return [parse_yaml_rule(e.read_text("utf-8"), origin=f"builtin:{e.name}") for e in entries]
 
 
-def load_rule_file(path: str | Path) -> Rule:
+def load_rule_file(path: str | Path, in_directory: bool = False) -> Rule:
+    """One rule file. `in_directory`: found by scanning a folder, so a `.txt` that holds no KQL is a note
+    next to the rules (`NotARule`), not a rule; a `.txt` named explicitly is read as KQL."""
     path = Path(path)
     try:
         text = read_text_verbatim(path)
@@ -71,7 +122,20 @@ def load_rule_file(path: str | Path) -> Rule:
     if path.suffix.lower() == ".kql":
         return parse_kql_rule(text, origin=str(path), default_id=path.stem)
     if path.suffix.lower() in (".yaml", ".yml"):
-        return parse_yaml_rule(text, origin=str(path))
+        return parse_yaml_rule(text, origin=str(path), default_id=path.stem)
+    if path.suffix.lower() in (".md", ".markdown") or (path.suffix.lower() == ".txt" and "```" in text):
+        from kqlhunt.rules.markdown import parse_markdown_rule
+
+        return parse_markdown_rule(text, origin=str(path), default_id=path.stem)
+    if path.suffix.lower() == ".txt":
+        from kqlhunt.rules.markdown import NotARule, looks_like_kql
+        from kqlhunt.rules.pages import is_catalog_page, parse_catalog_page
+
+        if is_catalog_page(text):
+            return parse_catalog_page(text, origin=str(path), default_id=path.stem)
+        if in_directory and not looks_like_kql(text):
+            raise NotARule(f"{path}: a text file without KQL (no `| where`/`| summarize`/... line)")
+        return parse_kql_rule(text, origin=str(path), default_id=path.stem)
     raise RuleError(f"{path}: not a rule file (expected {', '.join(RULE_SUFFIXES)})")
 
 
@@ -83,13 +147,17 @@ def read_text_verbatim(path: str | Path) -> str:
 
 # ------------------------------------------------------------------------------------------------ YAML
 
-def parse_yaml_rule(text: str, origin: str = "<yaml>") -> Rule:
+def parse_yaml_rule(text: str, origin: str = "<yaml>", default_id: str = "rule") -> Rule:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise RuleError(f"{origin}: invalid YAML: {exc}") from None
     if not isinstance(data, dict):
         raise RuleError(f"{origin}: a rule file holds one mapping (id:, title:, query:, ...)")
+    from kqlhunt.rules.sentinel import is_sentinel_rule, parse_sentinel_rule
+
+    if is_sentinel_rule(data):
+        return parse_sentinel_rule(data, origin, default_id)
     unknown = sorted(str(k) for k in data if k not in _FIELDS)
     if unknown:
         raise RuleError(f"{origin}: unknown field(s) {', '.join(unknown)}; known: {', '.join(sorted(_FIELDS))}")

@@ -32,6 +32,14 @@ class Source:
 
 
 @dataclass(frozen=True)
+class Variant:
+    """One of several queries a write-up gives for the same hunt ("Defender XDR", "Sentinel")."""
+
+    name: str
+    query: str
+
+
+@dataclass(frozen=True)
 class Rule:
     id: str
     title: str
@@ -45,6 +53,11 @@ class Rule:
     display: tuple[str, ...] = ()  # columns worth showing first when a finding is printed
     notes: str = ""
     origin: str = ""  # where the rule was read from: a path, or builtin:<file>
+    variants: tuple[Variant, ...] = ()  # every query of a multi-query write-up; `query` is the first
+    platforms: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    data_sources: tuple[str, ...] = ()  # as the write-up states them (`tables` is what the query reads)
+    severity: str = ""
 
     def __post_init__(self) -> None:
         if not RULE_ID.match(self.id):
@@ -64,4 +77,11 @@ class Rule:
                        "references": list(self.source.references), "note": self.source.note},
             "tables": list(self.tables), "schema": self.schema, "display": list(self.display),
             "notes": self.notes, "origin": self.origin, "query": self.query,
+            "variants": [{"name": v.name, "query": v.query} for v in self.variants],
+            "platforms": list(self.platforms), "tags": list(self.tags), "data_sources": list(self.data_sources),
+            "severity": self.severity,
         }
+
+    def queries(self) -> tuple[Variant, ...]:
+        """The rule's queries, each named (a single-query rule gives one, named "query")."""
+        return self.variants or (Variant("query", self.query),)
