@@ -232,8 +232,11 @@ def series_outliers_arrow(
     above = valid & (values > q_high)
     below = valid & (values < q_low)
     fence = np.where(above, q_high, q_low)
+    # a zero-width fence may come out as -0.0 (0.0 - -0.0 sorts as equal): make it +0.0 so that x / 0 takes
+    # x's sign, as the scalar reference's _divide does
+    spread = (q_high - q_low) + 0.0
     with np.errstate(divide="ignore", invalid="ignore"):
-        raw = (values - fence) / (q_high - q_low) * factor
+        raw = (values - fence) / spread * factor
     scores = np.where(above | below, raw, 0.0)
     mask = arr.is_null() if arr.null_count else None
     return pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), pa.array(scores, pa.float64()), mask=mask)
