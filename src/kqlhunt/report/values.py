@@ -6,7 +6,9 @@ A result column's Kusto type is in its field metadata (`kql_type`, docs/CONVENTI
     timespan  -> "[-][d.]hh:mm:ss[.fffffff]" (Kusto's timespan text)
     dynamic   -> the JSON value itself in JSON output, its JSON text elsewhere
     decimal   -> its digits as a string (JSON numbers would round it)
-    real      -> a number; NaN and infinities as "NaN", "Infinity", "-Infinity" (JSON has no literal for them)
+    real      -> a number in JSON, NaN and infinities as "NaN", "Infinity", "-Infinity" (JSON has no literal
+                 for them); as text, what Kusto's tostring() gives: .NET's shortest round-trip form
+                 (`0.30000000000000004`, `1E+17`, `1E-05`, `-0`)
     bool/int/long/string/guid -> as they are
 """
 
@@ -75,13 +77,43 @@ def _real(value: float) -> float | str:
     return value
 
 
+def format_real(value: float) -> str:
+    """A real as .NET Core's double.ToString() writes it (invariant culture): the shortest digits that read
+    back to the same double (Python's repr finds the same ones), fixed notation unless the decimal
+    exponent is below -4 or beyond max(15, digits); then `d.dddE+XX`. (.NET 7+ moved that bound to 17
+    digits; Kusto's tostring() refuses the values in between, display picks the older form.)"""
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    sign = "-" if math.copysign(1.0, value) < 0 else ""
+    if value == 0:
+        return sign + "0"
+    mantissa, _, exponent = repr(abs(value)).partition("e")
+    whole, _, fraction = mantissa.partition(".")
+    raw = whole + fraction
+    digits = raw.strip("0")
+    # the decimal point sits `scale` digits into `digits` (value = 0.digits * 10**scale)
+    scale = len(whole) + int(exponent or 0) - (len(raw) - len(raw.lstrip("0")))
+    n = len(digits)
+    if scale > max(n, 15) or scale < -3:
+        rest = f".{digits[1:]}" if n > 1 else ""
+        e = scale - 1
+        return f"{sign}{digits[0]}{rest}E{'-' if e < 0 else '+'}{abs(e):02d}"
+    if scale <= 0:
+        return f"{sign}0.{'0' * -scale}{digits}"
+    if scale >= n:
+        return sign + digits + "0" * (scale - n)
+    return f"{sign}{digits[:scale]}.{digits[scale:]}"
+
+
 def _decimal(value: Decimal) -> str:
     return format(value.normalize(), "f") if value.is_finite() else str(value)
 
 
 def column_values(column: pa.ChunkedArray | pa.Array, ktype: str, *, json_values: bool) -> list[Any]:
     """One column as Python values: JSON-ready (`json_values`, dynamic parsed) or as display text
-    (dynamic stays JSON text). Nulls are None either way."""
+    (dynamic stays JSON text, reals are Kusto's text). Nulls are None either way."""
     if ktype == "datetime":
         ints = column.cast(pa.timestamp("us", tz="UTC")).cast(pa.int64()).to_pylist()
         return [None if v is None else format_datetime(v) for v in ints]
@@ -92,6 +124,8 @@ def column_values(column: pa.ChunkedArray | pa.Array, ktype: str, *, json_values
     if ktype == "dynamic" and json_values:
         return [None if v is None else _parse_json(v) for v in values]
     if ktype == "real":
+        if not json_values:
+            return [None if v is None else format_real(v) for v in values]
         return [None if v is None else _real(v) for v in values]
     if ktype == "decimal":
         return [None if v is None else _decimal(v) for v in values]

@@ -2,7 +2,12 @@
 
 Folding gives `explain` the values of a rule's parameters (`TotalEventsThresholdMax` = 86399000) and
 keeps generated SQL small. Only calls whose arguments are all literals fold; anything this module does
-not know stays a call and is evaluated by the engine, so folding can never change an answer.
+not know stays a call and is evaluated by the engine, so folding can never change an answer. The rules
+are those of the SQL lowerings (`kqlhunt.sql.lowerings.conversions`): long arithmetic wraps, timespan
+arithmetic that overflows fails (it is left to the engine), a long narrowed to int wraps to 32 bits,
+and a real converted to an integer folds only inside the type's range (Kusto's own constant folder
+and its row engine disagree outside it, so the lowering refuses those). A negative zero is never
+folded into a literal: a real literal loses its sign on the way into SQL.
 """
 
 from __future__ import annotations
@@ -37,6 +42,18 @@ def _wrap(v: int) -> int:
     return (v - LONG_MIN) % 2 ** 64 + LONG_MIN
 
 
+def _wrap32(v: int) -> int:
+    """The low 32 bits, sign-extended: C#'s unchecked (int) of a long (measured: toint(9999999999))."""
+    return (v + 2 ** 31) % 2 ** 32 - 2 ** 31
+
+
+def _ticks(v: int) -> int:
+    """Timespan arithmetic is .NET TimeSpan's, which fails on overflow: leave such a call to the engine."""
+    if not LONG_MIN <= v <= LONG_MAX:
+        raise _NoFold
+    return v
+
+
 def _arith(op: str, t: KType, a: object, b: object, at: KType, bt: KType) -> object:
     if a is None or b is None:
         return None
@@ -50,13 +67,17 @@ def _arith(op: str, t: KType, a: object, b: object, at: KType, bt: KType) -> obj
         return (d.days * 86400 + d.seconds) * TICKS_PER_SECOND + d.microseconds * 10
     if t.name == "timespan":
         if op in "+-":
-            return _wrap(a + b if op == "+" else a - b)  # type: ignore[operator]
+            return _ticks(a + b if op == "+" else a - b)  # type: ignore[operator]
         if op == "*":
-            return int(round(a * b))  # type: ignore[operator]
+            return _ticks(int(round(a * b)))  # type: ignore[operator]  # TimeSpan * double: Math.Round
         if op == "/":
-            return int(a / b) if b else None  # type: ignore[operator]
+            if not b:
+                raise _NoFold  # .NET fails; the engine does too
+            return _ticks(int(a / b))  # type: ignore[operator]
         if op == "%":
-            return _int_mod(int(a), int(b))  # type: ignore[call-overload]
+            if not b or a < 0 or b < 0:  # type: ignore[operator]
+                raise _NoFold  # negative ticks: Kusto's rule is not known (the lowering fails those rows)
+            return int(a) % int(b)  # type: ignore[call-overload]
     if t.name == "real":
         a, b = float(a), float(b)  # type: ignore[arg-type]
         if op == "/":
@@ -81,17 +102,18 @@ class _NoFold(Exception):
 
 
 def _to_int(v: object, bits: int) -> int | None:
+    """toint (32) / tolong (64) of a bool, an integer, a timespan's ticks or a real."""
     if v is None:
         return None
     if isinstance(v, bool):
         return int(v)
+    lo, hi = -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
     if isinstance(v, float):
-        if math.isnan(v) or math.isinf(v):
-            return None
-        v = math.trunc(v)
+        if math.isnan(v) or math.isinf(v) or not lo <= math.trunc(v) <= hi:
+            raise _NoFold  # refused by the lowering: Kusto's folder and row engine disagree
+        return math.trunc(v)
     if isinstance(v, int):
-        lo, hi = -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
-        return v if lo <= v <= hi else None
+        return _wrap32(v) if bits == 32 else v
     raise _NoFold
 
 
@@ -131,6 +153,8 @@ def fold(e: B.BExpr) -> B.BExpr:
         value = _fold_call(e, lits, values)
     except (_NoFold, TypeError, ValueError, OverflowError, ZeroDivisionError):
         return B.BCall(e.type, e.span, e.fn, tuple(args))
+    if isinstance(value, float) and value == 0 and math.copysign(1.0, value) < 0:
+        return B.BCall(e.type, e.span, e.fn, tuple(args))  # -0.0: a SQL literal would lose the sign
     return B.BLit(e.type, e.span, value)
 
 
@@ -143,8 +167,10 @@ def _fold_call(e: B.BCall, lits: list[B.BLit], values: list[object]) -> object:
     if fn == "neg":
         if values[0] is None:
             return None
-        if lits[0].type.name in ("long", "int", "timespan"):
+        if lits[0].type.name in ("long", "int"):
             return _wrap(-int(values[0]))  # type: ignore[call-overload]
+        if lits[0].type.name == "timespan":
+            return _ticks(-int(values[0]))  # type: ignore[call-overload]
         if lits[0].type.name == "real":
             return -float(values[0])  # type: ignore[arg-type]
         raise _NoFold
@@ -159,7 +185,12 @@ def _fold_call(e: B.BCall, lits: list[B.BLit], values: list[object]) -> object:
     if fn in ("==", "!=", "<", "<=", ">", ">=") and _same_kind(lits):
         a, b = values
         if a is None or b is None:
+            # docs:null-values: null == value is false and null != value true; null with null stays null
+            if fn in ("==", "!=") and (a is not None or b is not None):
+                return fn == "!="
             return None
+        if "real" in (lits[0].type.name, lits[1].type.name):
+            a, b = float(a), float(b)  # type: ignore[arg-type]  # .NET widens a long to double (exactness lost)
         return {"==": a == b, "!=": a != b, "<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[fn]  # type: ignore[operator]
     raise _NoFold
 

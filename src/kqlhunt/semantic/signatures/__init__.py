@@ -4,6 +4,6 @@ Each module registers its entries with `scalar` / `aggregate` / `window` from `k
 when imported; that module imports this package once its own entries and helpers exist.
 """
 
-from kqlhunt.semantic.signatures import aggregates, dynamic, mathx, network, series, text, timex
+from kqlhunt.semantic.signatures import aggregates, conversions, dynamic, mathx, network, series, text, timex
 
-__all__ = ["aggregates", "dynamic", "mathx", "network", "series", "text", "timex"]
+__all__ = ["aggregates", "conversions", "dynamic", "mathx", "network", "series", "text", "timex"]

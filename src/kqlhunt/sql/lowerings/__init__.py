@@ -4,6 +4,6 @@
 (`aggregates.py`) register with `kqlhunt.sql.aggregates.register_agg` and are imported by that module.
 """
 
-from kqlhunt.sql.lowerings import dynamic, mathx, network, series, text, timex
+from kqlhunt.sql.lowerings import conversions, dynamic, mathx, network, series, text, timex
 
-__all__ = ["dynamic", "mathx", "network", "series", "text", "timex"]
+__all__ = ["conversions", "dynamic", "mathx", "network", "series", "text", "timex"]
