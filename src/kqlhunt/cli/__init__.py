@@ -15,6 +15,7 @@ from kqlhunt.cli.catalog import catalog_command
 from kqlhunt.cli.common import EXIT_FAILED, echo_err, internal_error
 from kqlhunt.cli.explain import explain_command
 from kqlhunt.cli.hunt import demo_command, hunt_command
+from kqlhunt.cli.ingest import ingest_command
 from kqlhunt.cli.lint import lint_command
 from kqlhunt.cli.rules import rules_app
 from kqlhunt.cli.run import run_command
@@ -49,6 +50,7 @@ app.command("demo")(demo_command)
 app.command("explain")(explain_command)
 app.command("lint")(lint_command)
 app.command("catalog")(catalog_command)
+app.command("ingest")(ingest_command)
 app.add_typer(rules_app, name="rules")
 
 
