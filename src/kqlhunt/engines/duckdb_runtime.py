@@ -14,6 +14,7 @@ from typing import Any
 import duckdb
 
 from kqlhunt.engines.runtime.udfs import all_udfs
+from kqlhunt.sql.lowerings.conversions import REAL_TEXT_SQL
 
 IPV4_RE = (r"^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}"
            r"(/([0-9]|[12][0-9]|3[0-2]))?$")
@@ -33,12 +34,8 @@ MACROS = [
         strftime(ts, '%Y-%m-%dT%H:%M:%S.%f') || '0Z'""",
     """CREATE OR REPLACE MACRO kh_datetime_str(ts) AS
         strftime(ts, '%Y-%m-%dT%H:%M:%S.%f') || '0Z'""",
-    """CREATE OR REPLACE MACRO kh_real_str(x) AS CASE
-        WHEN x IS NULL THEN NULL
-        WHEN isnan(x) THEN 'NaN'
-        WHEN isinf(x) THEN (CASE WHEN x > 0 THEN 'Infinity' ELSE '-Infinity' END)
-        WHEN x = trunc(x) AND abs(x) < 1e15 THEN CAST(CAST(x AS BIGINT) AS VARCHAR)
-        ELSE CAST(x AS VARCHAR) END""",
+    # .NET's text of a double, shared with tostring() (sql/lowerings/conversions.py)
+    f"CREATE OR REPLACE MACRO kh_real_str(kh_r) AS {REAL_TEXT_SQL}",
     """CREATE OR REPLACE MACRO kh_json_str(j) AS CASE
         WHEN j IS NULL THEN ''
         WHEN json_type(j) = 'VARCHAR' THEN json_extract_string(j, '$')

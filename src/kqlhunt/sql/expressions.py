@@ -180,7 +180,8 @@ class ExprCompiler:
             case "long" | "timespan":
                 return cast(number(int(v)), "BIGINT")  # type: ignore[call-overload]
             case "real":
-                return cast(number(float(v)), "DOUBLE")  # type: ignore[arg-type]
+                # the text of a double, not a numeric literal: exact, and -0.0 keeps its sign
+                return cast(string(repr(float(v))), "DOUBLE")  # type: ignore[arg-type]
             case "decimal":
                 return cast(string(str(v)), "DECIMAL(38, 18)")
             case "datetime":
