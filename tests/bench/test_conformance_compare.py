@@ -17,8 +17,9 @@ import pytest
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 sys.path.insert(0, str(BENCH))
 
-import conformance  # noqa: E402
 import conformance_compare as cc  # noqa: E402
+
+import conformance  # noqa: E402
 
 DAY = cc.TICKS_PER_DAY
 SEC = cc.TICKS_PER_SECOND

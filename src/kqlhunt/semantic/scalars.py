@@ -15,7 +15,6 @@ from kqlhunt.semantic.types import (
     BOOL,
     BY_NAME,
     DYNAMIC,
-    NULL,
     STRING,
     KType,
     array_of,
@@ -207,7 +206,9 @@ class _Bind:
 
     def literal(self, e: A.Literal) -> B.BExpr:
         if e.kind == "null":
-            return B.BLit(NULL, e.span, None)
+            # Kusto has no untyped null value (KS142): it is written long(null), string(null), dynamic(null) ...
+            raise self.fail("KH211", "`null` alone is not a value in KQL", e.span,
+                            "write a typed null: long(null), real(null), datetime(null), dynamic(null), ...")
         if e.kind == "dynamic":
             return B.BLit(dynamic_type(e.value), e.span, e.value)
         if self.search and e.kind == "string":
