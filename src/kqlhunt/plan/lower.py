@@ -51,7 +51,7 @@ JOIN_KIND = {
     "rightanti": "anti", "rightantisemi": "anti",
 }
 # aggregates whose answer depends on row order when the input is serialized
-ORDERED_LIST_AGGS = {"make_list", "make_list_if", "make_list_with_nulls", "arg_max_of", "arg_min_of"}
+ORDERED_LIST_AGGS = {"make_list", "make_list_if", "make_list_with_nulls", "makelist", "arg_max_of", "arg_min_of"}
 
 
 @dataclass(frozen=True, slots=True)

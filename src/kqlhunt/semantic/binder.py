@@ -64,6 +64,10 @@ class _Ctx:
     serialized: bool = False
 
 
+# the aggregates that give one column per percentage (percentile_<x>_<p>)
+PERCENTILES = ("percentile", "percentiles", "percentilew", "percentilesw")
+
+
 @dataclass
 class Binder:
     catalog: Catalog
@@ -905,7 +909,7 @@ class Binder:
                        key_names: list[str]) -> list[tuple[str, B.BExpr]]:
         e = item.expr
         fn = F.lookup(e.name) if isinstance(e, A.Call) else None
-        if fn is not None and fn.kind == "aggregate" and e.name in ("percentiles", "percentile"):  # type: ignore[union-attr]
+        if fn is not None and fn.kind == "aggregate" and e.name in PERCENTILES:  # type: ignore[union-attr]
             return self.percentiles(item, rel, scope, taken)
         if fn is not None and fn.kind == "aggregate" and e.name in ("arg_max", "arg_min"):  # type: ignore[union-attr]
             return self.arg_extreme(item, rel, scope, taken, key_names)
@@ -935,18 +939,29 @@ class Binder:
         call = item.expr
         assert isinstance(call, A.Call)
         value = self.scalars.bind(call.args[0], rel.schema, scope)
-        if len(call.args) < 2:
+        # percentilew(x, weight, p) / percentilesw(x, weight, p, ...): the weight comes second
+        weighted = call.name in ("percentilew", "percentilesw")
+        first = 2 if weighted else 1
+        if len(call.args) < first + 1:
             raise error("KH252", f"{call.name}() needs a value and at least one percentage", call.span)
-        if call.name == "percentile" and len(call.args) != 2:
-            raise error("KH252", "percentile() takes a value and one percentage", call.span)
+        if call.name in ("percentile", "percentilew") and len(call.args) != first + 1:
+            raise error("KH252", f"{call.name}() takes one percentage", call.span)
         base = expr_name(call.args[0]) or ""
         out: list[tuple[str, B.BExpr]] = []
-        t = F.lookup("percentile").rule([value])  # type: ignore[union-attr]
-        for i, p_ast in enumerate(call.args[1:]):
+        weight = self.scalars.bind(call.args[1], rel.schema, scope) if weighted else None
+        if weight is not None:
+            try:
+                t = F.lookup("percentilew").rule([value, weight])  # type: ignore[union-attr]
+            except F.TypeRuleError as exc:
+                raise error("KH242", f"{call.name}: {exc}", call.span) from None
+        else:
+            t = F.lookup("percentile").rule([value])  # type: ignore[union-attr]
+        for i, p_ast in enumerate(call.args[first:]):
             p = fold(self.scalars.bind(p_ast, None, scope))
             if not isinstance(p, B.BLit) or not isinstance(p.value, int | float):
                 raise error("KH212", "percentiles() needs constant percentages", p_ast.span)
-            agg = B.BAgg(t, call.span, "percentile", (value, p))
+            agg = (B.BAgg(t, call.span, "$percentilew", (value, weight, p)) if weight is not None
+                   else B.BAgg(t, call.span, "percentile", (value, p)))
             if i < len(item.names):
                 name = item.names[i]
             else:

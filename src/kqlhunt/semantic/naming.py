@@ -30,7 +30,7 @@ def expr_name(e: A.Expr) -> str | None:
             base = expr_name(target)
             return f"{base}_{value}" if base else str(value)
         case A.Call(name=fname, args=args):
-            fn = F.lookup(fname)
+            fn = scalar_twin(fname, len(args)) or F.lookup(fname)
             if fn is not None and fn.kind == "aggregate":
                 return aggregate_name(fn, args)  # tostring(make_set(x)) is named set_x
             if fn is None or not args or fn.kind != "scalar":
@@ -44,6 +44,8 @@ def expr_name(e: A.Expr) -> str | None:
                 return f"{fn.naming[7:]}_{inner or ''}"
             if fn.naming.startswith("suffix:"):
                 return f"{inner or 'array0'}_{fn.naming[7:]}"
+            if fn.naming.startswith("const:"):
+                return fn.naming[6:]  # hll_merge(a, b) is named hll_merged_result
             return None
     return None
 
@@ -53,7 +55,19 @@ def aggregate_name(fn: F.Fn, args: tuple[A.Expr, ...]) -> str:
     arg = expr_name(args[0]) if args else None
     if not fn.agg_prefix:
         return arg or "Column1"
+    if fn.naming == "args2" and len(args) > 1:
+        # measured on the engine: covariance(x, y) is covariance_x_y
+        return f"{fn.agg_prefix}_{arg or ''}_{expr_name(args[1]) or ''}"
     return f"{fn.agg_prefix}_{arg or ''}"
+
+
+def scalar_twin(name: str, nargs: int) -> F.Fn | None:
+    """The scalar form of an aggregate name called with more arguments than the aggregate takes
+    (`hll_merge(a, b)`, `merge_tdigest(a, b)`), registered as `$scalar:<name>`."""
+    fn = F.lookup(name)
+    if fn is None or fn.kind != "aggregate" or fn.max_args < 0 or nargs <= fn.max_args:
+        return None
+    return F.lookup(f"$scalar:{name}")
 
 
 def percentile_suffix(value: float) -> str:

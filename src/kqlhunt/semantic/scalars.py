@@ -10,7 +10,7 @@ from kqlhunt.diagnostics import KqlError, Span, error, unsupported
 from kqlhunt.semantic import bound as B
 from kqlhunt.semantic import functions as F
 from kqlhunt.semantic.fold import fold
-from kqlhunt.semantic.naming import did_you_mean, kusto_function_names
+from kqlhunt.semantic.naming import did_you_mean, kusto_function_names, scalar_twin
 from kqlhunt.semantic.types import (
     BOOL,
     BY_NAME,
@@ -307,7 +307,9 @@ class _Bind:
             return self.pack_all(e)
         if name == "bin_auto":
             return self.bin_auto(e)
-        fn = F.lookup(name)
+        fn = scalar_twin(name, len(e.args)) or F.lookup(name)
+        if fn is not None and fn.kind == "scalar" and fn.name.startswith("$scalar:"):
+            name = fn.name
         if fn is None:
             if name in ("materialize", "view", "table"):
                 raise self.fail("KH247", f"{name}() returns a table; a scalar value is expected here", e.span)
@@ -346,6 +348,8 @@ class _Bind:
             self.in_aggregate = False
         try:
             t = fn.rule(args) if args else fn.rule([])
+        except F.UnsupportedTypes as exc:
+            raise unsupported(str(exc), e.span) from None
         except F.TypeRuleError as exc:
             raise self.fail("KH242", f"{e.name}: {exc}", e.span) from None
         return B.BAgg(t, e.span, fn.name, tuple(args))

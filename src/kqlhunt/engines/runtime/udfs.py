@@ -14,7 +14,7 @@ from functools import cache
 from typing import Any
 
 # the family modules that declare UDFs (each has a module-level UDFS)
-FAMILIES = ("geoip", "series", "text", "dynamic", "mathx", "timex", "network")
+FAMILIES = ("geoip", "series", "text", "dynamic", "mathx", "timex", "network", "aggregates")
 
 
 @dataclass(frozen=True, slots=True)
