@@ -16,10 +16,7 @@ from kqlhunt.semantic.bound import BExpr, BType
 from kqlhunt.semantic.types import (
     BOOL,
     DATETIME,
-    DECIMAL,
     DYNAMIC,
-    GUID,
-    INT,
     LONG,
     REAL,
     STRING,
@@ -27,7 +24,6 @@ from kqlhunt.semantic.types import (
     KType,
     array_of,
     common_type,
-    numeric_result,
 )
 
 
@@ -91,81 +87,7 @@ def aggregate(name: str, lo: int, hi: int, rule: TypeRule, prefix: str, *aliases
 
 # ---------------------------------------------------------------- operators
 
-
-def _arith(op: str) -> TypeRule:
-    def rule(args: list[BExpr]) -> KType:
-        a, b = args[0].type, args[1].type
-        names = (a.name, b.name)
-        if "null" in names:
-            return b if a.name == "null" else a
-        if a.is_numeric and b.is_numeric:
-            return numeric_result(a, b)
-        if op == "-" and names == ("datetime", "datetime"):
-            return TIMESPAN
-        if op in "+-" and names == ("datetime", "timespan"):
-            return DATETIME
-        if op == "+" and names == ("timespan", "datetime"):
-            return DATETIME
-        if op in "+-" and names == ("timespan", "timespan"):
-            return TIMESPAN
-        if op == "*" and (names[0] == "timespan" and b.is_numeric or names[1] == "timespan" and a.is_numeric):
-            return TIMESPAN
-        if op == "/" and names == ("timespan", "timespan"):
-            return REAL
-        if op == "/" and names[0] == "timespan" and b.is_numeric:
-            return TIMESPAN
-        if op == "%" and names == ("timespan", "timespan"):
-            return TIMESPAN
-        if "dynamic" in names:
-            return DYNAMIC
-        raise TypeRuleError(f"operator `{op}` cannot combine {a.name} and {b.name}")
-
-    return rule
-
-
-for _op in "+-*/%":
-    operator(_op, 2, 2, _arith(_op))
-
-
-def _negate(args: list[BExpr]) -> KType:
-    t = args[0].type
-    if t.name == "int":
-        return LONG  # -RemotePort is long (a constant -toint(1) folds to an int literal first)
-    if t.is_numeric or t.name in ("timespan", "dynamic", "null"):
-        return t
-    raise TypeRuleError(f"unary `-` cannot apply to {t.name}")
-
-
-operator("neg", 1, 1, _negate)
-
-_ORDERED = {"int", "long", "real", "decimal", "string", "datetime", "timespan", "bool", "guid"}
-
-
-def _comparable(a: KType, b: KType) -> bool:
-    if "null" in (a.name, b.name) or "dynamic" in (a.name, b.name):
-        return True
-    if a.is_numeric and b.is_numeric:
-        return True
-    if {a.name, b.name} == {"string", "guid"}:
-        return True
-    return a.name == b.name
-
-
-def _compare(op: str) -> TypeRule:
-    def rule(args: list[BExpr]) -> KType:
-        a, b = args[0].type, args[1].type
-        if not _comparable(a, b):
-            # Kusto converts some mixed comparisons (RemotePort == "3389"); kqlhunt does not model them yet
-            raise UnsupportedTypes(f"comparing {a.name} with {b.name} using `{op}`")
-        if op in ("<", "<=", ">", ">=") and (a.name not in _ORDERED | {"null", "dynamic"}):
-            raise TypeRuleError(f"`{op}` needs ordered values, not {a.name}")
-        return BOOL
-
-    return rule
-
-
-for _op in ("==", "!=", "<", "<=", ">", ">="):
-    operator(_op, 2, 2, _compare(_op))
+# arithmetic (+ - * / % neg) and comparison (== != < <= > >=) operators: semantic/signatures/conversions.py
 
 
 def _bool_args(args: list[BExpr]) -> KType:
@@ -195,17 +117,9 @@ operator("!between", 3, 3, const(BOOL))
 # ---------------------------------------------------------------- scalar functions
 
 
-def _conv(t: KType) -> TypeRule:
-    return const(t)
-
-
-for _name, _t, _aliases in (
-    ("tostring", STRING, ()), ("toint", INT, ()), ("tolong", LONG, ()), ("toreal", REAL, ("todouble",)),
-    ("tobool", BOOL, ("toboolean",)), ("todatetime", DATETIME, ()), ("totimespan", TIMESPAN, ("totime",)),
-    ("todecimal", DECIMAL, ()), ("toguid", GUID, ()),
-):
-    scalar(_name, 1, 1, _conv(_t), "first", *_aliases)
-scalar("todynamic", 1, 1, const(DYNAMIC), "first", "parse_json", "toobject", "parsejson")
+# to<type>() conversions: semantic/signatures/conversions.py (todatetime/totimespan lowerings: timex)
+scalar("todatetime", 1, 1, const(DATETIME), "first")
+scalar("totimespan", 1, 1, const(TIMESPAN), "first", "totime")
 
 # Kusto: null when the table has no IngestionTime policy -- kqlhunt's tables (files, lakes) have none
 scalar("ingestion_time", 0, 0, const(DATETIME))

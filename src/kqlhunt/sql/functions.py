@@ -138,108 +138,8 @@ def _double(t: KType, e: exp.Expression) -> exp.Expression:
     return cast(e, "DOUBLE") if t.name in ("int", "long") else e
 
 
-@register("+", "-", "*", "/", "%")
-def arithmetic(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
-    lt, rt = e.args[0].type, e.args[1].type
-    op = e.fn
-    out = e.type.name
-    left, right = a
-    if out == "datetime":
-        if lt.name == "timespan":
-            left, right, lt, rt = right, left, rt, lt
-        delta = fn("to_microseconds", exp.IntDiv(this=right, expression=exp.Literal.number(TICKS_PER_MICRO)))
-        return paren(exp.Add(this=left, expression=delta) if op == "+" else exp.Sub(this=left, expression=delta))
-    if lt.name == "datetime" and rt.name == "datetime":
-        diff = exp.Sub(this=fn("epoch_us", left), expression=fn("epoch_us", right))
-        return paren(exp.Mul(this=paren(diff), expression=exp.Literal.number(TICKS_PER_MICRO)))
-    if out == "timespan":
-        if op in "+-":
-            return paren(exp.Add(this=left, expression=right) if op == "+" else exp.Sub(this=left, expression=right))
-        if op == "*":
-            if rt.name == "timespan":
-                left, right, lt, rt = right, left, rt, lt
-            if rt.name in ("int", "long"):
-                return paren(exp.Mul(this=left, expression=_bigint(rt, right)))
-            return cast(fn("round", exp.Mul(this=left, expression=right)), "BIGINT")
-        if op == "/":
-            return cast(fn("trunc", exp.Div(this=cast(left, "DOUBLE"), expression=right)), "BIGINT")
-        if op == "%":
-            return paren(exp.Mod(this=left, expression=right))
-    if out == "real" and lt.name == "timespan":
-        return paren(exp.Div(this=cast(left, "DOUBLE"), expression=right))
-    if op == "%" and out in ("long", "real"):
-        # Kusto's modulo is never negative: 0 <= N % D < abs(D)
-        if out == "long":
-            left, right = _bigint(lt, left), _bigint(rt, right)
-        else:
-            left, right = _double(lt, left), _double(rt, right)
-        size = fn("abs", right)
-        return paren(exp.Mod(this=paren(exp.Add(this=paren(exp.Mod(this=left, expression=right)), expression=size)),
-                             expression=size))
-    if out == "long":
-        left, right = _bigint(lt, left), _bigint(rt, right)
-        if op == "/":
-            return paren(exp.IntDiv(this=left, expression=right))
-    if out == "real":
-        left, right = _double(lt, left), _double(rt, right)
-    node = {"+": exp.Add, "-": exp.Sub, "*": exp.Mul, "/": exp.Div, "%": exp.Mod}[op]
-    return paren(node(this=left, expression=right))
-
-
-@register("neg")
-def negate(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
-    return paren(exp.Neg(this=_bigint(e.args[0].type, a[0])))
-
-
-def _dyn_scalar(c: ExprCompiler, dyn: B.BExpr, sql: exp.Expression, other: KType) -> exp.Expression:
-    """A JSON dynamic compared with a scalar: compare its value as the scalar's type."""
-    text = fn("json_extract_string", sql, string("$"))
-    if other.name in ("string", "guid"):
-        return text
-    if other.is_numeric:
-        return try_cast(text, "DOUBLE")
-    if other.name == "bool":
-        return try_cast(text, "BOOLEAN")
-    if other.name == "datetime":
-        return try_cast(text, "TIMESTAMP")
-    raise unsupported(f"comparing dynamic with {other.name}", dyn.span)
-
-
-@register("==", "!=", "<", "<=", ">", ">=")
-def compare(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
-    (l_e, r_e), (left, right) = e.args, a
-    lt, rt = l_e.type, r_e.type
-    if lt.name == "dynamic" and rt.name not in ("dynamic", "null"):
-        if lt.elem is not None:
-            raise unsupported("comparing a dynamic array with a scalar", e.span)
-        left = _dyn_scalar(c, l_e, left, rt)
-    elif rt.name == "dynamic" and lt.name not in ("dynamic", "null"):
-        if rt.elem is not None:
-            raise unsupported("comparing a dynamic array with a scalar", e.span)
-        right = _dyn_scalar(c, r_e, right, lt)
-    elif lt.name == "dynamic" and rt.name == "dynamic":
-        left, right = cast(to_json(c, lt, left), "VARCHAR"), cast(to_json(c, rt, right), "VARCHAR")
-    node = {"==": exp.EQ, "!=": exp.NEQ, "<": exp.LT, "<=": exp.LTE, ">": exp.GT, ">=": exp.GTE}[e.fn]
-    out = paren(node(this=left, expression=right))
-    if e.fn in ("==", "!="):
-        return _null_equality(e.fn, l_e, r_e, left, right, out)
-    return out
-
-
 def _never_null(e: B.BExpr) -> bool:
     return e.type.name == "string" or (isinstance(e, B.BLit) and e.value is not None)
-
-
-def _null_equality(op: str, l_e: B.BExpr, r_e: B.BExpr, left: exp.Expression, right: exp.Expression,
-                   sql_result: exp.Expression) -> exp.Expression:
-    """Kusto: null == value is false and null != value is true; only null vs null stays null."""
-    if _never_null(l_e) and _never_null(r_e):
-        return sql_result
-    one_known = exp.Boolean(this=op == "!=")
-    if _never_null(l_e) or _never_null(r_e):
-        return exp.Coalesce(this=sql_result, expressions=[one_known])
-    both_null = exp.And(this=is_null(left), expression=is_null(right))
-    return case((both_null, cast(null(), "BOOLEAN")), default=exp.Coalesce(this=sql_result, expressions=[one_known]))
 
 
 @register("and")
@@ -261,7 +161,8 @@ def not_(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression
 def between(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
     x, lo, hi = a
     if e.args[0].type.name == "datetime" and e.args[2].type.name == "timespan":
-        hi = arithmetic(c, B.BCall(e.args[0].type, e.span, "+", (e.args[1], e.args[2])), [lo, hi])
+        plus = B.BCall(e.args[0].type, e.span, "+", (e.args[1], e.args[2]))
+        hi = LOWERINGS["+"](c, plus, [lo, hi])  # the arithmetic family's datetime + timespan
     out = exp.Between(this=x, low=lo, high=hi)
     return paren(exp.Not(this=paren(out))) if e.fn.startswith("!") else paren(out)
 
@@ -600,82 +501,11 @@ def abs_(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression
     return fn("abs", _bigint(e.args[0].type, a[0]))
 
 
-
 @register("rand")
 def rand(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
     if a:
         return cast(fn("floor", exp.Mul(this=fn("random"), expression=a[0])), "BIGINT")
     return fn("random")
-
-
-@register("tostring")
-def tostring(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
-    return to_string(c, e.args[0].type, a[0])
-
-
-def _numeric_conv(target: str):
-    def lowering(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
-        t, x = e.args[0].type, a[0]
-        if target == "INTEGER" and t.name == "long":
-            # measured on the Kusto engine: toint(9999999999) wraps to 32 bits (1410065407)
-            wrapped = exp.Mod(this=paren(exp.Add(this=paren(exp.Mod(this=x, expression=number(2 ** 32))),
-                                                 expression=number(2 ** 32))), expression=number(2 ** 32))
-            return cast(case((exp.GTE(this=wrapped, expression=number(2 ** 31)),
-                              exp.Sub(this=wrapped, expression=number(2 ** 32))), default=wrapped), "INTEGER")
-        if t.name in ("int", "long", "decimal", "bool"):
-            return try_cast(x, target)
-        if t.name == "real":
-            if target == "DOUBLE":
-                return x
-            # measured on the Kusto engine: toint(1e10) saturates at the type's bounds; NaN is null
-            bound = 2 ** 31 if target == "INTEGER" else 2 ** 63
-            clamped = fn("greatest", fn("least", fn("trunc", x), number(float(bound - 1))), number(float(-bound)))
-            return case((fn("isnan", x), cast(null(), target)), default=try_cast(clamped, target))
-        if t.name in ("string", "guid"):
-            text = fn("trim", x)
-            if target == "DOUBLE":
-                return try_cast(text, "DOUBLE")
-            # Kusto parses integers only: toint('5.7') is null (DuckDB's cast would round it to 6)
-            whole = fn("regexp_full_match", text, string(r"[+-]?[0-9]+"))
-            return case((whole, try_cast(text, target)), default=cast(null(), target))
-        if t.name == "dynamic":
-            text = fn("json_extract_string", to_json(c, t, x), string("$"))
-            return try_cast(text, target) if target == "DOUBLE" else try_cast(try_cast(text, "DOUBLE"), target)
-        if t.name == "timespan" and target != "DOUBLE":
-            return try_cast(x, target)
-        if t.name == "null":
-            return cast(null(), target)
-        raise unsupported(f"{e.fn}() of a {t.name}", e.span)
-
-    return lowering
-
-
-register("toint")(_numeric_conv("INTEGER"))
-register("tolong")(_numeric_conv("BIGINT"))
-register("toreal", "todouble")(_numeric_conv("DOUBLE"))
-
-
-@register("todecimal")
-def todecimal(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
-    return try_cast(a[0], "DECIMAL(38, 18)")
-
-
-@register("tobool", "toboolean")
-def tobool(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
-    t, x = e.args[0].type, a[0]
-    if t.name == "bool":
-        return x
-    if t.is_numeric:
-        return exp.NEQ(this=x, expression=exp.Literal.number(0))
-    if t.name == "string":
-        low = fn("lower", fn("trim", x))
-        return case((exp.EQ(this=low, expression=string("true")), exp.Boolean(this=True)),
-                    (exp.EQ(this=low, expression=string("false")), exp.Boolean(this=False)),
-                    default=try_cast(exp.NEQ(this=try_cast(low, "BIGINT"), expression=exp.Literal.number(0)), "BOOLEAN"))
-    if t.name == "dynamic":
-        return try_cast(fn("json_extract_string", to_json(c, t, x), string("$")), "BOOLEAN")
-    raise unsupported(f"tobool() of a {t.name}", e.span)
-
 
 
 @register("totimespan", "totime")
@@ -686,23 +516,6 @@ def totimespan(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expr
     if t.is_numeric:
         return try_cast(a[0], "BIGINT")  # Kusto: a number is a count of ticks
     raise unsupported(f"totimespan() of a {t.name}", e.span)
-
-
-@register("toguid")
-def toguid(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
-    return exp.Coalesce(this=cast(try_cast(a[0], "UUID"), "VARCHAR"), expressions=[string("")])
-
-
-@register("todynamic", "parse_json", "toobject")
-def parse_json(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
-    t, x = e.args[0].type, a[0]
-    if t.name == "dynamic":
-        return x
-    if t.name == "string":
-        # invalid JSON stays a string value, as in Kusto; an empty string is null
-        return case((exp.EQ(this=x, expression=string("")), cast(null(), "JSON")),
-                    (fn("json_valid", x), cast(x, "JSON")), default=cast(fn("to_json", x), "JSON"))
-    return to_json(c, t, x)
 
 
 @register("make_timespan")
@@ -720,20 +533,9 @@ def make_timespan(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.E
     return cast(fn("round", exp.Mul(this=paren(total), expression=number(10_000_000))), "BIGINT")
 
 
-
-
-
-
-
-
-
-
 for _k, _v in {"hourofday": "hour", "dayofmonth": "day", "dayofyear": "dayofyear", "getyear": "year",
                "getmonth": "month"}.items():
     register(_k)((lambda sql_name: lambda c, e, a: cast(fn(sql_name, a[0]), "BIGINT"))(_v))
-
-
-
 
 
 @register("bin", "floor")
@@ -852,9 +654,6 @@ def trim(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression
     return text
 
 
-
-
-
 @register("strcat_array")
 def strcat_array(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
     t = e.args[0].type
@@ -895,7 +694,6 @@ def extract(c: ExprCompiler, e: B.BCall, _: list[exp.Expression]) -> exp.Express
     return found
 
 
-
 URL_RE = (r"^([A-Za-z][A-Za-z0-9+.\-]*)://(?:([^:@/?#]*)(?::([^@/?#]*))?@)?(\[[^\]]*\]|[^:/?#]*)"
           r"(?::([0-9]*))?(/[^?#]*)?(?:\?([^#]*))?(?:#(.*))?$")
 URL_PARTS = {"Scheme": 1, "Username": 2, "Password": 3, "Host": 4, "Port": 5, "Path": 6, "Fragment": 8}
@@ -913,7 +711,6 @@ def parse_match(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Exp
 @register("$parse_group")
 def parse_group(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
     return fn("regexp_extract", a[0], a[1], number(const_value(e.args[2])))  # DuckDB wants an INTEGER literal
-
 
 
 @register("member", raw=True)
@@ -960,10 +757,6 @@ def array_length(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Ex
     return cast(null(), "BIGINT")
 
 
-
-
-
-
 @register("pack_array")
 def pack_array(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
     return cast(fn("json_array", *[to_json(c, x.type, s) for x, s in zip(e.args, a, strict=True)]), "JSON")
@@ -1003,8 +796,6 @@ def pack_nonempty(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.E
                    expression=exp.Not(this=exp.In(this=value, expressions=[string('""'), string("null")])))
     kept = fn("list_filter", exp.Array(expressions=entries), lam("e", keep))
     return cast(fn("to_json", fn("map_from_entries", kept)), "JSON")
-
-
 
 
 @register("isascii")
