@@ -86,6 +86,15 @@ def error(code: str, message: str, span: Span | None = None, *hints: str) -> Kql
     return KqlError(Diagnostic(code, message, span, Severity.ERROR, tuple(hints)))
 
 
+def runtime_refusal(what: str) -> str:
+    """The text of a refusal that only the data can trigger (SQL error() or a UDF raising): the engine turns
+    any error carrying it into a KH301 diagnostic."""
+    return f"{RUNTIME_REFUSAL_MARK} {what} is not supported (Kusto's answer is not known)"
+
+
+RUNTIME_REFUSAL_MARK = "kqlhunt:"
+
+
 def unsupported(what: str, span: Span | None, detail: str = "") -> KqlError:
     """Refuse a construct by name: 'correct or refused', never a silently different answer."""
     message = f"{what} is not supported by kqlhunt yet"

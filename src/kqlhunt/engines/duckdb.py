@@ -20,7 +20,7 @@ import duckdb
 import pyarrow as pa
 from sqlglot import exp
 
-from kqlhunt.diagnostics import error
+from kqlhunt.diagnostics import RUNTIME_REFUSAL_MARK, error
 from kqlhunt.engines.duckdb_runtime import install, register_udfs
 from kqlhunt.engines.external import ExternalResolver, read_external
 from kqlhunt.engines.runtime.udfs import all_udfs
@@ -293,7 +293,7 @@ def _null_free_columns(data: Any) -> frozenset[str]:
 
 
 # how the lowerings and UDFs word a refusal that depends on the data (see sql/lowerings/*.py)
-RUNTIME_REFUSAL = re.compile(r"(kqlhunt(?::| cannot compute this exactly:) [^\n]*)")
+RUNTIME_REFUSAL = re.compile("(" + re.escape(RUNTIME_REFUSAL_MARK) + r" [^\n]*)")
 
 
 def _first_line(text: str) -> str:

@@ -11,7 +11,7 @@ import re
 
 from sqlglot import exp
 
-from kqlhunt.diagnostics import unsupported
+from kqlhunt.diagnostics import runtime_refusal, unsupported
 from kqlhunt.semantic import bound as B
 from kqlhunt.semantic.types import KType
 from kqlhunt.sql.expressions import (
@@ -48,6 +48,13 @@ def register(*names: str, raw: bool = False):
         return f
 
     return deco
+
+
+def refuse_at_run_time(what: str, sql_type: str | None = None) -> exp.Expression:
+    """SQL that stops the query when a row reaches a case whose Kusto answer is unknown (KH301, never a
+    guess); `sql_type` types the expression where a branch of CASE needs it."""
+    stop = fn("error", string(runtime_refusal(what)))
+    return cast(stop, sql_type) if sql_type else stop
 
 
 def const_str(e: B.BExpr) -> str | None:

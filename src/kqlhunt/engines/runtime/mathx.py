@@ -17,18 +17,13 @@ from functools import cache
 
 import pyarrow as pa
 
-from kqlhunt.engines.runtime.udfs import Udf
+from kqlhunt.engines.runtime.udfs import Udf, UnknownAnswer
 from kqlhunt.sql.lowerings.mathx import conversion_steps, parse_formula, unit_known
 
 _TINY = 1e-300
 BETA_PARAM_MAX = 10000.0  # beta_cdf: alpha or beta above this is NaN (the docs)
 
 
-class UnknownAnswer(ValueError):
-    """A row whose Kusto answer is not documented: the query fails rather than guess."""
-
-    def __init__(self, what: str):
-        super().__init__(f"kqlhunt: {what} is not supported (Kusto's answer is not known)")
 
 
 def _rows(func: Callable[..., float | None], *arrays: pa.Array) -> pa.Array:

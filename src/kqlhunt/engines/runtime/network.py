@@ -34,18 +34,13 @@ from functools import lru_cache
 from typing import Any
 
 from kqlhunt.engines.runtime.ipv4 import parse_ipv4_prefix
-from kqlhunt.engines.runtime.udfs import Udf
+from kqlhunt.engines.runtime.udfs import Udf, UnknownAnswer
 
 FULL128 = (1 << 128) - 1
 MAPPED = 0xFFFF << 32  # ::ffff:0:0, the IPv4-mapped block
 CACHE = 1 << 16
 
 
-class UnknownAnswer(ValueError):
-    """Kusto's answer for this input is not documented: stop instead of guessing."""
-
-    def __init__(self, what: str):
-        super().__init__(f"kqlhunt: {what} is not supported (Kusto's answer is not known)")
 
 
 # ---------------------------------------------------------------- reading addresses

@@ -25,15 +25,10 @@ from xml.parsers.expat import ExpatError
 
 import pyarrow as pa
 
-from kqlhunt.engines.runtime.udfs import Udf
+from kqlhunt.engines.runtime.udfs import Udf, UnknownAnswer
 from kqlhunt.semantic.signatures.text import json_path
 
-
-class Inexact(ValueError):
-    """Kusto's answer for this input is not known exactly: the query fails instead of guessing."""
-
-    def __init__(self, what: str) -> None:
-        super().__init__(f"kqlhunt cannot compute this exactly: {what}")
+Inexact = UnknownAnswer  # a row whose exact Kusto answer is unknown: the query stops instead of guessing
 
 
 def _rows(*arrays: pa.Array) -> Iterable[tuple]:

@@ -13,8 +13,17 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from kqlhunt.diagnostics import runtime_refusal
+
 # the family modules that declare UDFs (each has a module-level UDFS)
 FAMILIES = ("geoip", "series", "text", "dynamic", "mathx", "timex", "network", "aggregates")
+
+
+class UnknownAnswer(ValueError):
+    """Raised by a UDF for a row whose Kusto answer is not known: the query stops with KH301, never a guess."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(runtime_refusal(what))
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,4 +57,4 @@ def all_udfs() -> dict[str, Udf]:
     return out
 
 
-__all__ = ["Udf", "all_udfs", "FAMILIES"]
+__all__ = ["Udf", "UnknownAnswer", "all_udfs", "FAMILIES"]

@@ -31,7 +31,7 @@ from kqlhunt.semantic import bound as B
 from kqlhunt.semantic.types import LONG, REAL, KType, array_of
 from kqlhunt.sql.aggregates import _filter, _hashable, _make_collection, register_agg
 from kqlhunt.sql.expressions import ExprCompiler, case, cast, fn, is_null, null, number, string
-from kqlhunt.sql.functions import register, to_json
+from kqlhunt.sql.functions import refuse_at_run_time, register, to_json
 from kqlhunt.sql.types import physical
 
 MAX_SIZE = 1_048_576  # make_list / make_set / make_bag: the documented default and largest size
@@ -65,9 +65,7 @@ def let(value: exp.Expression, var: str, body: str, **parts: exp.Expression) -> 
     return sql(f"list_transform([:value], lambda {var}: {body})[1]", value=value, **parts)
 
 
-def refuse(what: str) -> exp.Expression:
-    """Stop the query when a row reaches a case whose Kusto answer is unknown (KH301, never a guess)."""
-    return fn("error", string(f"kqlhunt: {what} is not supported (Kusto's answer is not known)"))
+refuse = refuse_at_run_time
 
 
 def _nan() -> exp.Expression:

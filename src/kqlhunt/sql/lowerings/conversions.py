@@ -50,7 +50,7 @@ from kqlhunt.sql.expressions import (
     string,
     try_cast,
 )
-from kqlhunt.sql.functions import register, to_json, to_string
+from kqlhunt.sql.functions import refuse_at_run_time, register, to_json, to_string
 from kqlhunt.syntax.literals import TextRefused, TickDatetime, parse_datetime_text, parse_timespan_text
 
 LONG_MIN, LONG_MAX = -(2 ** 63), 2 ** 63 - 1
@@ -72,9 +72,7 @@ GUID_PREFIX = r"^((?:[0-9a-fA-F]-?){31}[0-9a-fA-F])"
 _names = itertools.count()
 
 
-def fail(message: str) -> exp.Expression:
-    """Stop the query when a row reaches a case whose Kusto answer is unknown (never guess one)."""
-    return fn("error", string(f"kqlhunt: {message} is not supported (Kusto's answer is not known)"))
+fail = refuse_at_run_time
 
 
 def double(value: float) -> exp.Expression:

@@ -33,7 +33,7 @@ from kqlhunt.sql.expressions import (
     paren,
     string,
 )
-from kqlhunt.sql.functions import const_str, const_value, register
+from kqlhunt.sql.functions import const_str, const_value, refuse_at_run_time, register
 from kqlhunt.sql.types import physical
 
 LONG_MIN = -(2 ** 63)
@@ -53,9 +53,7 @@ def double(value: float) -> exp.Expression:
     return cast(string(repr(float(value))), "DOUBLE")
 
 
-def fail(message: str) -> exp.Expression:
-    """Stop the query when a row reaches a case whose Kusto answer is unknown (never guess one)."""
-    return fn("error", string(f"kqlhunt: {message} is not supported (Kusto's answer is not known)"))
+fail = refuse_at_run_time
 
 
 def _null_double() -> exp.Expression:

@@ -37,7 +37,7 @@ from kqlhunt.sql.expressions import (
     string,
     try_cast,
 )
-from kqlhunt.sql.functions import ALNUM, arg_string, as_list, const_str, register
+from kqlhunt.sql.functions import ALNUM, arg_string, as_list, const_str, refuse_at_run_time, register
 
 Sql = exp.Expression
 
@@ -98,10 +98,7 @@ def mask(bits: Sql | int) -> Sql:
     return paren(exp.Sub(this=_big(TWO_32), expression=paren(shift)))
 
 
-def fail(message: str, sql_type: str) -> Sql:
-    """Stop the query when a row reaches a case whose Kusto answer is not known (never guess one)."""
-    return cast(fn("error", string(f"kqlhunt: {message} is not supported (Kusto's answer is not known)")),
-                sql_type)
+fail = refuse_at_run_time
 
 
 def _in_range(value: Sql | int, high: int) -> Sql:

@@ -46,7 +46,7 @@ from kqlhunt.sql.expressions import (
     string,
     try_cast,
 )
-from kqlhunt.sql.functions import as_list, const_str, const_value, register, to_json
+from kqlhunt.sql.functions import as_list, const_str, const_value, refuse_at_run_time, register, to_json
 from kqlhunt.sql.types import physical
 
 Sql = exp.Expression
@@ -62,9 +62,7 @@ def _double(value: float) -> Sql:
     return cast(string(repr(float(value))), "DOUBLE")
 
 
-def _fail(message: str) -> Sql:
-    """Stop the query at a row whose Kusto answer is unknown (never guess one)."""
-    return fn("error", string(f"kqlhunt: {message} is not supported (Kusto's answer is not known)"))
+_fail = refuse_at_run_time
 
 
 def _kind_in(x: Sql, kinds: tuple[str, ...]) -> Sql:

@@ -44,6 +44,7 @@ from kqlhunt.sql.functions import (
     const_value,
     is_list,
     kusto_regex,
+    refuse_at_run_time,
     register,
     to_json,
     url_part,
@@ -60,9 +61,7 @@ def _bigint(e: B.BExpr, sql: exp.Expression) -> exp.Expression:
     return cast(sql, "BIGINT") if e.type.name != "long" else sql
 
 
-def _fail(message: str) -> exp.Expression:
-    """Stops the query when a row reaches it: Kusto's answer for that row is not known exactly."""
-    return fn("error", string(f"kqlhunt cannot compute this exactly: {message}"))
+_fail = refuse_at_run_time
 
 
 def _empty_if_null(sql: exp.Expression) -> exp.Expression:

@@ -34,7 +34,7 @@ from kqlhunt.sql.expressions import (
     string,
     try_cast,
 )
-from kqlhunt.sql.functions import const_str, register, to_json
+from kqlhunt.sql.functions import const_str, refuse_at_run_time, register, to_json
 from kqlhunt.sql.functions import totimespan as core_totimespan
 from kqlhunt.syntax.literals import TickDatetime, extra_ticks, floor_micro
 
@@ -52,9 +52,7 @@ LONG_MIN, LONG_MAX = -(2 ** 63), 2 ** 63 - 1
 # ---------------------------------------------------------------- helpers
 
 
-def fail(message: str) -> exp.Expression:
-    """Stop the query when a row reaches a case whose Kusto answer is not known (never guess one)."""
-    return fn("error", string(f"kqlhunt: {message} is not supported (Kusto's answer is not known)"))
+fail = refuse_at_run_time
 
 
 def huge(e: exp.Expression) -> exp.Expression:
