@@ -103,6 +103,14 @@ def unsupported(what: str, span: Span | None, detail: str = "") -> KqlError:
     return KqlError(Diagnostic("KH300", message, span))
 
 
+def unsupported_on(engine: str, what: str, span: Span | None, detail: str = "") -> KqlError:
+    """Refuse a construct one engine cannot run the way the default engine does (KH302)."""
+    message = f"{what} is not supported on the {engine} engine yet"
+    if detail:
+        message += f" ({detail})"
+    return KqlError(Diagnostic("KH302", message, span))
+
+
 def line_col(source: str, offset: int) -> tuple[int, int]:
     """1-based line and column of a character offset."""
     starts = [0]

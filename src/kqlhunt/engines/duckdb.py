@@ -118,7 +118,46 @@ def convert_column(raw: str | None, duck_type: str | None, target: KType, non_nu
     raise error("KH400", f"cannot read a {duck_type} column as {target}")
 
 
+def typed_view(src: Source | None, name: str, catalog: Catalog,
+               externals: Mapping[str, ExternalSource] | None) -> exp.Select:
+    """SELECT of a table's typed view: each column of its schema converted from the raw source (or empty)."""
+    schema = externals[name].schema if externals and name in externals else catalog.schema(name)
+    assert schema is not None
+    raw = dict(src.raw_columns) if src else {}
+    items = []
+    for c in schema:
+        present = c.name if c.name in raw else None
+        if present is None and c.name == "TimeGenerated" and "Timestamp" in raw:
+            present = "Timestamp"  # Sentinel's ingestion time stands in for the event time
+        known = src is not None and present in src.non_null
+        items.append(exp.alias_(convert_column(present, raw.get(present) if present else None, c.type,
+                                               non_null=known), c.name, quoted=True))
+    select = exp.select(*items)
+    if src is not None:
+        return select.from_(exp.Table(this=exp.to_identifier(RAW_PREFIX + name, quoted=True)))
+    return select.where(exp.false())
+
+
+def catalog_of(sources: Mapping[str, Source], flavour: str) -> Catalog:
+    """Tables without a built-in schema are read with the types their data has."""
+    tables: dict[str, Schema] = {}
+    for name, src in sources.items():
+        if builtin_schema(name, flavour) is None:
+            tables[name] = tuple(Column(c, kusto_type_of(t)) for c, t in src.raw_columns)
+    return Catalog(tables, flavour)
+
+
+def lake_tables(lake: str | Path) -> list[tuple[str, Path]]:
+    """The tables of a lake directory: each sub-directory holding Parquet files."""
+    root = Path(lake)
+    if not root.is_dir():
+        raise error("KH401", f"lake directory not found: {root}")
+    return [(sub.name, sub) for sub in sorted(p for p in root.iterdir() if p.is_dir()) if any(sub.rglob("*.parquet"))]
+
+
 class DuckDBEngine:
+    name = "duckdb"
+
     def __init__(self, *, memory_limit: str | None = None, threads: int | None = None,
                  geo_mmdb: str | None = None, temp_directory: str | None = None):
         self.con = duckdb.connect(config={"allow_unsigned_extensions": False})
@@ -162,15 +201,10 @@ class DuckDBEngine:
         return frozenset(n for n, k in counts.items() if k == total)
 
     def register_lake(self, lake: str | Path) -> list[str]:
-        root = Path(lake)
-        if not root.is_dir():
-            raise error("KH401", f"lake directory not found: {root}")
-        names = []
-        for sub in sorted(p for p in root.iterdir() if p.is_dir()):
-            if any(sub.rglob("*.parquet")):
-                self.register(sub.name, sub)
-                names.append(sub.name)
-        return names
+        tables = lake_tables(lake)
+        for name, sub in tables:
+            self.register(name, sub)
+        return [name for name, _ in tables]
 
     def _file_relation(self, path: Path | str, name: str) -> exp.Expression:
         if isinstance(path, str):  # a glob
@@ -200,11 +234,7 @@ class DuckDBEngine:
     # ------------------------------------------------------------ catalog and views
 
     def catalog(self, flavour: str) -> Catalog:
-        tables: dict[str, Schema] = {}
-        for name, src in self.sources.items():
-            if builtin_schema(name, flavour) is None:
-                tables[name] = tuple(Column(c, kusto_type_of(t)) for c, t in src.raw_columns)
-        return Catalog(tables, flavour)
+        return catalog_of(self.sources, flavour)
 
     def register_externals(self, externals: Mapping[str, ExternalSource], resolver: ExternalResolver) -> None:
         """Read each `externaldata` source (engines/external.py) and register it under its table name."""
@@ -215,24 +245,7 @@ class DuckDBEngine:
                       externals: Mapping[str, ExternalSource] | None = None) -> None:
         """Create the typed view of every table the query reads."""
         for name in tables:
-            schema = externals[name].schema if externals and name in externals else catalog.schema(name)
-            assert schema is not None
-            src = self.sources.get(name)
-            raw = dict(src.raw_columns) if src else {}
-            items = []
-            for c in schema:
-                present = c.name if c.name in raw else None
-                if present is None and c.name == "TimeGenerated" and "Timestamp" in raw:
-                    present = "Timestamp"  # Sentinel's ingestion time stands in for the event time
-                known = src is not None and present in src.non_null
-                items.append(exp.alias_(convert_column(present, raw.get(present) if present else None, c.type,
-                                                       non_null=known), c.name, quoted=True))
-            select = exp.select(*items)
-            if src is not None:
-                select = select.from_(exp.Table(this=exp.to_identifier(RAW_PREFIX + name, quoted=True)))
-            else:
-                select = select.where(exp.false())
-            view_sql = select.sql("duckdb")
+            view_sql = typed_view(self.sources.get(name), name, catalog, externals).sql("duckdb")
             self.ensure_udfs(view_sql)  # DuckDB binds a view's functions when it is created
             self.con.execute(f"CREATE OR REPLACE TEMP VIEW {_quote(table_view(name))} AS {view_sql}")
 
@@ -282,6 +295,9 @@ class DuckDBEngine:
     def explain(self, sql: str) -> str:
         rows = self.con.execute("EXPLAIN " + sql).fetchall()
         return "\n".join(str(r[1]) for r in rows)
+
+    def close(self) -> None:
+        self.con.close()
 
 
 def _null_free_columns(data: Any) -> frozenset[str]:

@@ -35,6 +35,7 @@ from kqlhunt.sql.expressions import (
 from kqlhunt.sql.functions import to_json
 from kqlhunt.sql.lowerings.timex import text_to_datetime, text_to_timespan
 from kqlhunt.sql.scan import render_scan
+from kqlhunt.sql.spark.translate import tag
 from kqlhunt.sql.types import physical
 
 TABLE_VIEW_PREFIX = "kh_t_"
@@ -77,6 +78,9 @@ class SqlCompiler:
         with_ = exp.With(expressions=self.ctes) if self.ctes else None
         if with_ is not None:
             select.set("with_" if "with_" in exp.Select.arg_types else "with", with_)
+        if self.dialect == "spark":
+            # the engine translates the tree (sql/spark/translate.py); it knows the UDFs it can register
+            return CompiledSql("", select, plan.root.columns)
         # generate without sqlglot's defensive copy of the whole tree (it is ours and fresh)
         sql = Dialect.get_or_raise(self.dialect).generate(select, copy=False)
         return CompiledSql(sql, select, plan.root.columns)
@@ -176,6 +180,8 @@ class SqlCompiler:
         if key in self.names:
             return self.names[key]
         query = self.render(node)
+        if self.dialect == "spark":
+            tag(query, f"the `{node.label}` operator", node.span)
         name = self._cte_for(query, node.label, isinstance(node, P.PShared) and node.materialized)
         self.names[key] = name
         return name
@@ -472,5 +478,6 @@ def _slug(label: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "_", label).strip("_")[:40] or "step"
 
 
-def compile_plan(plan: P.Plan, now: datetime) -> CompiledSql:
-    return SqlCompiler(now).compile(plan)
+def compile_plan(plan: P.Plan, now: datetime, dialect: str = "duckdb") -> CompiledSql:
+    """`dialect` "spark" returns the tree for sql.spark.to_spark, its nodes tagged with their KQL origin."""
+    return SqlCompiler(now, dialect).compile(plan)

@@ -146,9 +146,9 @@ class ExprCompiler:
             case PWindow():
                 return self.window(e)
             case POrderedAgg():
-                return aggregates.compile_agg(self, e.fn, e.args, e.type, e.order)
+                return self._tagged(aggregates.compile_agg(self, e.fn, e.args, e.type, e.order), e.fn, e)
             case B.BAgg(fn=name, args=args):
-                return aggregates.compile_agg(self, name, args, e.type, ())
+                return self._tagged(aggregates.compile_agg(self, name, args, e.type, ()), name, e)
             case PScalar(node=node):
                 cte = self.owner.node(node)
                 first = node.columns[0].name
@@ -158,11 +158,19 @@ class ExprCompiler:
                 lowering = functions.LOWERINGS.get(name)
                 if lowering is None:
                     raise unsupported(f"the function `{name}`", e.span)
-                return lowering(self, e, [self.compile(a) for a in e.args] if name not in functions.RAW_ARGS
-                                else [])
+                return self._tagged(lowering(self, e, [self.compile(a) for a in e.args]
+                                             if name not in functions.RAW_ARGS else []), name, e)
             case B.BType():
                 raise unsupported("a type argument here", e.span)
         raise unsupported(f"the expression {type(e).__name__}", e.span)
+
+    def _tagged(self, sql: exp.Expression, name: str, e: B.BExpr) -> exp.Expression:
+        if self.owner.dialect != "duckdb":
+            # where each node comes from, for a target that has to refuse a node by its KQL name
+            from kqlhunt.sql.spark.translate import tag
+
+            tag(sql, f"`{name.lstrip('$')}()`", e.span)
+        return sql
 
     def literal(self, e: B.BLit) -> exp.Expression:
         t, v = e.type, e.value

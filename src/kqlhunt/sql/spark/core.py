@@ -1,0 +1,272 @@
+"""Spark rewrites shared by every family: types, the DuckDB built-ins the core lowerings use, errors.
+
+Each rewrite states the DuckDB behaviour it keeps; the differential tests (tests/engines/spark) run the
+same queries on both engines.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from kqlhunt.sql.spark.translate import NotOnSpark, rewrite
+
+
+def call(name: str, *args: exp.Expression) -> exp.Expression:
+    return exp.Anonymous(this=name, expressions=list(args))
+
+
+def num(v: int | float) -> exp.Expression:
+    return exp.Literal.number(v) if v >= 0 else exp.Neg(this=exp.Literal.number(-v))
+
+
+def null_if_null(x: exp.Expression, value: exp.Expression) -> exp.Expression:
+    """`value`, or NULL when `x` is NULL (DuckDB's functions are null-in, null-out)."""
+    return exp.Case().when(exp.Is(this=x.copy(), expression=exp.Null()), exp.Null()).else_(value)
+
+
+# ------------------------------------------------------------------ types
+
+SPARK_TYPES = {
+    exp.DataType.Type.INT128: "DECIMAL(38, 0)",  # Kusto's 64-bit wrap is computed in 128 bits
+    exp.DataType.Type.JSON: "STRING",  # dynamic values travel as JSON text
+    exp.DataType.Type.UUID: "STRING",
+}
+
+
+@rewrite(exp.DataType)
+def data_type(node: exp.Expression) -> exp.Expression | None:
+    assert isinstance(node, exp.DataType)
+    target = SPARK_TYPES.get(node.this)
+    if target is not None:
+        return exp.DataType.build(target, dialect="spark")
+    if node.this == exp.DataType.Type.INTERVAL:
+        raise NotOnSpark("an INTERVAL value")
+    return None
+
+
+# ------------------------------------------------------------------ errors and checks
+
+
+@rewrite("error")
+def error_(node: exp.Expression) -> exp.Expression:
+    # raise_error's message reaches the engine's error text, where the runtime-refusal mark is found
+    return call("raise_error", *node.expressions)
+
+
+@rewrite("isfinite")
+def isfinite(node: exp.Expression) -> exp.Expression:
+    x = node.expressions[0]
+    finite = exp.and_(exp.Not(this=call("isnan", x.copy())),
+                      exp.LT(this=call("abs", x.copy()), expression=exp.cast(exp.Literal.string("inf"), "DOUBLE")))
+    return null_if_null(x, finite)
+
+
+@rewrite(exp.IsInf)
+def isinf(node: exp.Expression) -> exp.Expression:
+    x = node.this
+    return null_if_null(x, exp.EQ(this=call("abs", x.copy()), expression=exp.cast(exp.Literal.string("inf"), "DOUBLE")))
+
+
+@rewrite("signbit")
+def signbit(node: exp.Expression) -> exp.Expression:
+    # -0.0 has its sign bit set: 1/-0.0 is -inf (Spark divides doubles by zero as IEEE when not ANSI)
+    x = node.expressions[0]
+    neg = exp.or_(exp.LT(this=x.copy(), expression=num(0)),
+                  exp.and_(exp.EQ(this=x.copy(), expression=num(0)),
+                           exp.LT(this=exp.Div(this=exp.cast(num(1), "DOUBLE"), expression=x.copy()),
+                                  expression=num(0))))
+    return null_if_null(x, neg)
+
+
+# ------------------------------------------------------------------ lists
+
+
+@rewrite("list_extract", "list_element", "array_extract")
+def list_extract(node: exp.Expression) -> exp.Expression:
+    # DuckDB: 1-based, negative from the end, out of range or 0 -> NULL (Spark's element_at raises on 0)
+    lst, i = node.expressions
+    return exp.Case().when(exp.EQ(this=i.copy(), expression=num(0)), exp.Null()).else_(
+        call("try_element_at", lst, i))
+
+
+@rewrite(exp.Bracket)
+def bracket(node: exp.Expression) -> exp.Expression | None:
+    # l[i] in DuckDB is 1-based; struct['name'] is a field
+    assert isinstance(node, exp.Bracket)
+    if len(node.expressions) != 1:
+        raise NotOnSpark("a list slice")
+    key = node.expressions[0]
+    if isinstance(key, exp.Literal) and key.is_string:
+        return exp.Dot(this=node.this, expression=exp.to_identifier(key.this, quoted=True))
+    return list_extract(call("list_extract", node.this, key))
+
+
+@rewrite("list_sum")
+def list_sum(node: exp.Expression) -> exp.Expression:
+    # DuckDB: nulls skipped; an empty (or all-null) list sums to NULL
+    lst = node.expressions[0]
+    kept = exp.ArrayFilter(this=lst.copy(), expression=exp.Lambda(
+        this=exp.Not(this=exp.Is(this=exp.column("kh_e"), expression=exp.Null())), expressions=[exp.to_identifier("kh_e")]))
+    total = call("aggregate", call("slice", kept.copy(), num(2), num(2147483647)), call("element_at", kept.copy(), num(1)),
+                 exp.Lambda(this=exp.Add(this=exp.column("kh_a"), expression=exp.column("kh_e")),
+                            expressions=[exp.to_identifier("kh_a"), exp.to_identifier("kh_e")]))
+    return exp.Case().when(exp.EQ(this=call("size", kept.copy()), expression=num(0)), exp.Null()).else_(total)
+
+
+@rewrite("list_bool_and")
+def list_bool_and(node: exp.Expression) -> exp.Expression:
+    lst = node.expressions[0]
+    return exp.Case().when(exp.EQ(this=call("size", lst.copy()), expression=num(0)), exp.Null()).else_(
+        call("forall", lst, exp.Lambda(this=exp.column("kh_e"), expressions=[exp.to_identifier("kh_e")])))
+
+
+@rewrite("list_bool_or")
+def list_bool_or(node: exp.Expression) -> exp.Expression:
+    lst = node.expressions[0]
+    return exp.Case().when(exp.EQ(this=call("size", lst.copy()), expression=num(0)), exp.Null()).else_(
+        call("exists", lst, exp.Lambda(this=exp.column("kh_e"), expressions=[exp.to_identifier("kh_e")])))
+
+
+@rewrite("list_reverse")
+def list_reverse(node: exp.Expression) -> exp.Expression:
+    return call("reverse", *node.expressions)
+
+
+@rewrite("list_position", "list_indexof", "array_position")
+def list_position(node: exp.Expression) -> exp.Expression:
+    # DuckDB: 1-based position or NULL when absent; Spark's array_position gives 0 when absent
+    lst, x = node.expressions
+    pos = call("array_position", lst, x)
+    return call("nullif", pos, num(0))
+
+
+@rewrite("list_slice", "array_slice")
+def list_slice(node: exp.Expression) -> exp.Expression:
+    # DuckDB list_slice(l, begin, end): 1-based, both ends inclusive, positive bounds only here
+    args = node.expressions
+    if len(args) != 3:
+        raise NotOnSpark("list_slice with a step")
+    lst, begin, end = args
+    length = exp.Add(this=exp.Sub(this=end.copy(), expression=begin.copy()), expression=num(1))
+    start = call("greatest", begin.copy(), num(1))
+    return exp.Case().when(exp.LT(this=length.copy(), expression=num(1)), call("slice", lst.copy(), num(1), num(0))).else_(
+        call("slice", lst, start, exp.Sub(this=length, expression=exp.Sub(this=start.copy(), expression=begin))))
+
+
+# ------------------------------------------------------------------ numbers and text
+
+
+@rewrite("strlen")
+def strlen(node: exp.Expression) -> exp.Expression:
+    return call("octet_length", *node.expressions)
+
+
+@rewrite("printf", "format")
+def printf(node: exp.Expression) -> exp.Expression:
+    return call("format_string", *node.expressions)
+
+
+@rewrite("round_even")
+def round_even(node: exp.Expression) -> exp.Expression:
+    return call("bround", *node.expressions)
+
+
+# ------------------------------------------------------------------ time
+
+
+@rewrite("epoch_us")
+def epoch_us(node: exp.Expression) -> exp.Expression:
+    return call("unix_micros", exp.cast(node.expressions[0], "TIMESTAMP"))
+
+
+@rewrite(exp.UnixToTime)
+def unix_to_time(node: exp.Expression) -> exp.Expression:
+    assert isinstance(node, exp.UnixToTime)
+    scale = node.args.get("scale")
+    value = node.this
+    if scale is None or (isinstance(scale, exp.Literal) and int(scale.this) == 0):
+        micros = exp.Mul(this=value, expression=num(1_000_000))
+    elif isinstance(scale, exp.Literal) and int(scale.this) == 6:
+        micros = value
+    elif isinstance(scale, exp.Literal) and int(scale.this) == 3:
+        micros = exp.Mul(this=value, expression=num(1000))
+    else:
+        raise NotOnSpark("a timestamp from epoch units")
+    return exp.cast(call("timestamp_micros", exp.cast(micros, "BIGINT")), "TIMESTAMP_NTZ")
+
+
+@rewrite("to_microseconds")
+def to_microseconds(node: exp.Expression) -> exp.Expression:
+    n = node.expressions[0]
+    seconds = exp.Div(this=exp.cast(n, "DECIMAL(38, 6)"), expression=num(1_000_000))
+    return call("make_dt_interval", num(0), num(0), num(0), seconds)
+
+
+@rewrite("microsecond")
+def microsecond(node: exp.Expression) -> exp.Expression:
+    # DuckDB: microseconds within the minute (seconds included)
+    return call("pmod", call("unix_micros", exp.cast(node.expressions[0], "TIMESTAMP")), num(60_000_000))
+
+
+@rewrite("to_months")
+def to_months(node: exp.Expression) -> exp.Expression:
+    return call("make_ym_interval", num(0), exp.cast(node.expressions[0], "INT"))
+
+
+@rewrite("to_years")
+def to_years(node: exp.Expression) -> exp.Expression:
+    return call("make_ym_interval", exp.cast(node.expressions[0], "INT"), num(0))
+
+
+# ------------------------------------------------------------------ regular expressions
+
+
+def java_regex(pattern: exp.Expression) -> exp.Expression:
+    """RE2 -> Java: named groups are spelled (?<name>...) in Java; `$` without (?m) is the end of text."""
+    if isinstance(pattern, exp.Literal) and pattern.is_string:
+        text = pattern.this.replace("(?P<", "(?<")
+        return exp.Literal.string(text)
+    return call("replace", pattern, exp.Literal.string("(?P<"), exp.Literal.string("(?<"))
+
+
+@rewrite(exp.RegexpLike)
+def regexp_like(node: exp.Expression) -> exp.Expression:
+    assert isinstance(node, exp.RegexpLike)
+    if node.args.get("flag") is not None:
+        raise NotOnSpark("regular-expression flags")
+    return exp.RegexpLike(this=node.this, expression=java_regex(node.expression))
+
+
+@rewrite(exp.RegexpFullMatch if hasattr(exp, "RegexpFullMatch") else "regexp_full_match")
+def regexp_full_match(node: exp.Expression) -> exp.Expression:
+    x = node.this if not isinstance(node, exp.Anonymous) else node.expressions[0]
+    p = node.expression if not isinstance(node, exp.Anonymous) else node.expressions[1]
+    anchored = exp.DPipe(this=exp.DPipe(this=exp.Literal.string("^(?:"), expression=java_regex(p)),
+                         expression=exp.Literal.string(")\\z"))
+    return exp.RegexpLike(this=x, expression=anchored)
+
+
+@rewrite("regexp_escape")
+def regexp_escape(node: exp.Expression) -> exp.Expression:
+    # Java's \Q...\E quotes everything but a literal \E, which is closed, escaped and reopened
+    t = node.expressions[0]
+    inner = call("replace", t, exp.Literal.string("\\E"), exp.Literal.string("\\E\\\\E\\Q"))
+    return exp.DPipe(this=exp.DPipe(this=exp.Literal.string("\\Q"), expression=inner), expression=exp.Literal.string("\\E"))
+
+
+# ------------------------------------------------------------------ table functions
+
+
+@rewrite(exp.Table)
+def table(node: exp.Expression) -> exp.Expression | None:
+    # FROM generate_series(a, b, step) AS r(x) -> FROM explode(sequence(a, b, step)) AS r(x): both inclusive
+    assert isinstance(node, exp.Table)
+    series = node.this
+    if isinstance(series, exp.GenerateSeries):
+        if series.args.get("is_end_exclusive"):
+            raise NotOnSpark("an end-exclusive series")
+        args = [series.args["start"], series.args["end"]] + ([series.args["step"]] if series.args.get("step") else [])
+        return exp.Table(this=call("explode", call("sequence", *args)), alias=node.args.get("alias"))
+    if isinstance(series, exp.Anonymous) and str(series.this).lower() == "unnest":
+        return exp.Table(this=call("explode", *series.expressions), alias=node.args.get("alias"))
+    return None
