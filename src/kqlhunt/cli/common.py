@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -29,6 +29,43 @@ from rich.text import Text
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _POSITION = re.compile(r"^(\d+:\d+: )", re.MULTILINE)
+
+
+class EngineChoice(StrEnum):
+    duckdb = "duckdb"
+    spark = "spark"
+
+
+def engine_options(engine: EngineChoice, spark_master: str | None, spark_remote: str | None,
+                   spark_conf: Sequence[str] | None) -> dict[str, Any]:
+    """The engine keywords of kqlhunt.api.run from the shared CLI options (checked here: usage errors)."""
+    if engine is EngineChoice.duckdb:
+        if spark_master or spark_remote or spark_conf:
+            usage_error("--spark-master, --spark-remote and --spark-conf need --engine spark", "--engine")
+        return {}
+    if spark_master and spark_remote:
+        usage_error("give --spark-master or --spark-remote, not both", "--spark-remote")
+    conf: dict[str, str] = {}
+    for item in spark_conf or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            usage_error(f"expected KEY=VALUE, got {item!r}", "--spark-conf")
+        conf[key.strip()] = value
+    return {"engine": "spark", "spark_master": spark_master, "spark_remote": spark_remote, "spark_conf": conf}
+
+
+# the engine options `run` and `hunt` share
+EngineOpt = Annotated[EngineChoice, typer.Option(
+    "--engine", "-e", help="duckdb (in-process, the default) or spark (PySpark: local[*] unless "
+    "--spark-master/--spark-remote; pip install 'kqlhunt[spark]').")]
+SparkMasterOpt = Annotated[str | None, typer.Option(
+    "--spark-master", help="Spark master URL for --engine spark (e.g. local[4], spark://host:7077, yarn).",
+    show_default=False)]
+SparkRemoteOpt = Annotated[str | None, typer.Option(
+    "--spark-remote", help="Spark Connect endpoint for --engine spark (sc://host:15002).", show_default=False)]
+SparkConfOpt = Annotated[list[str] | None, typer.Option(
+    "--spark-conf", metavar="KEY=VALUE", help="A Spark setting for --engine spark. Repeatable.",
+    show_default=False)]
 
 
 class SchemaChoice(StrEnum):

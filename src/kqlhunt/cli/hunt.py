@@ -35,8 +35,14 @@ from rich.text import Text
 from kqlhunt.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
+    EngineChoice,
+    EngineOpt,
+    SparkConfOpt,
+    SparkMasterOpt,
+    SparkRemoteOpt,
     check_lake,
     echo_err,
+    engine_options,
     parse_now,
     parse_tables,
     result_table,
@@ -159,6 +165,10 @@ def hunt_command(
     show: Annotated[int, typer.Option(min=0, help="Also print the first N rows of each rule's findings.")] = 0,
     fail_fast: Annotated[bool, typer.Option("--fail-fast", help="Stop at the first rule that errors "
                                             "(default: run them all).")] = False,
+    engine: EngineOpt = EngineChoice.duckdb,
+    spark_master: SparkMasterOpt = None,
+    spark_remote: SparkRemoteOpt = None,
+    spark_conf: SparkConfOpt = None,
 ) -> None:
     """Run every rule over the same data and summarise what each found.
 
@@ -171,9 +181,11 @@ def hunt_command(
         usage_error("give --lake DIR or at least one --table NAME=PATH", "--lake / --table")
     if output is not None and output.exists() and not output.is_dir():
         usage_error(f"{output} exists and is not a directory", "--output")
+    engine_kw = engine_options(engine, spark_master, spark_remote, spark_conf)
     pinned = parse_now(now) or datetime.now(UTC)  # taken once: every rule sees the same instant
     results = hunt_with_progress(selected, lake=lake, tables=tables, now=pinned, output_dir=output,
-                                 result_format=result_format.value, stop_on_error=fail_fast)
+                                 result_format=result_format.value, stop_on_error=fail_fast,
+                                 engine_options=engine_kw)
     print_report(results, fmt, now=pinned, lake=lake, show=show, output=output)
     if now is None and lake is not None:
         _hint_demo_clock(lake)

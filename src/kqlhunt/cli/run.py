@@ -20,9 +20,15 @@ import typer
 
 from kqlhunt.cli.common import (
     EXIT_FAILED,
+    EngineChoice,
+    EngineOpt,
     SchemaChoice,
+    SparkConfOpt,
+    SparkMasterOpt,
+    SparkRemoteOpt,
     check_lake,
     echo_err,
+    engine_options,
     internal_error,
     json_error,
     parse_now,
@@ -127,6 +133,10 @@ def run_command(
     fetch_external: Annotated[bool, typer.Option(
         "--fetch-external", help="Let externaldata download http(s) URIs that --external does not map "
         "(cached under ~/.cache/kqlhunt; each download is reported).")] = False,
+    engine: EngineOpt = EngineChoice.duckdb,
+    spark_master: SparkMasterOpt = None,
+    spark_remote: SparkRemoteOpt = None,
+    spark_conf: SparkConfOpt = None,
 ) -> None:
     """Run one KQL query over local files and print or save the result."""
     text, name = read_query(file, query)
@@ -134,6 +144,7 @@ def run_command(
     check_lake(lake)
     pinned = parse_now(now)
     out_format = resolve_format(fmt, output)
+    engine_kw = engine_options(engine, spark_master, spark_remote, spark_conf)
     if output is not None and not output.parent.is_dir():
         usage_error(f"no such directory: {output.parent}", "--output")
 
@@ -147,7 +158,7 @@ def run_command(
     resolver = ExternalResolver(parse_externals(external), fetch=fetch_external)
     try:
         result, compiled = run(text, tables=tables, lake=lake, now=pinned, schema=schema.value,
-                               geo_mmdb=str(geo_mmdb) if geo_mmdb else None, resolver=resolver)
+                               geo_mmdb=str(geo_mmdb) if geo_mmdb else None, resolver=resolver, **engine_kw)
     except KqlError as exc:
         if out_format is OutputFormat.json:
             source = exc.source or text

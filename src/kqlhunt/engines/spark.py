@@ -14,10 +14,13 @@ from __future__ import annotations
 import contextlib
 import functools
 import inspect
+import logging
 import os
 import re
 import sys
+import warnings
 from collections.abc import Mapping
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +44,7 @@ from kqlhunt.engines.runtime.udfs import all_udfs
 from kqlhunt.semantic.bound import Column, ExternalSource
 from kqlhunt.semantic.catalog import Catalog
 from kqlhunt.sql.compile import table_view
-from kqlhunt.sql.spark.translate import to_spark
+from kqlhunt.sql.spark.translate import tag, to_spark
 
 INSTALL_HINT = "install the Spark extra: pip install 'kqlhunt[spark]' (and a Java 17+ runtime)"
 
@@ -77,6 +80,10 @@ def _duck_type(spark_type: str) -> str:
 def spark_session(master: str | None = None, remote: str | None = None,
                   conf: Mapping[str, str] | None = None) -> Any:
     """The process's Spark session (created on first use, shared: starting Spark takes seconds)."""
+    # PySpark warns about pandas versions on first use; kqlhunt exchanges Arrow with it, not pandas
+    warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas")
+    # PySpark logs every failed query's plan as JSON on stderr; kqlhunt renders the error once, at the edge
+    logging.getLogger("SQLQueryContextLogger").disabled = True
     try:
         from pyspark.sql import SparkSession
     except ImportError:
@@ -90,6 +97,10 @@ def spark_session(master: str | None = None, remote: str | None = None,
     else:
         builder = builder.master(master or "local[*]")
         builder = builder.config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
+        log_config = resources.files("kqlhunt.data").joinpath("spark-log4j2.properties")
+        builder = builder.config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile=file:{log_config}")
+        if (master or "local").startswith("local"):
+            os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # no warning about the host's address
         if (master or "local").startswith("local"):
             # a handful of partitions after a shuffle: Spark's default 200 costs seconds on small data
             builder = builder.config("spark.sql.shuffle.partitions", str(max(2, os.cpu_count() or 2) * 2))
@@ -179,7 +190,10 @@ class SparkEngine:
     def prepare_views(self, catalog: Catalog, tables: list[str],
                       externals: Mapping[str, ExternalSource] | None = None) -> None:
         for name in tables:
-            spark_sql = self.translate(typed_view(self.sources.get(name), name, catalog, externals))
+            select = typed_view(self.sources.get(name), name, catalog, externals)
+            for item in select.expressions:  # a refusal names the column whose conversion Spark lacks
+                tag(item, f"reading column `{item.alias_or_name}` of table `{name}`", None)
+            spark_sql = self.translate(select)
             view = exp.to_identifier(table_view(name), quoted=True).sql("spark")
             self._sql(f"CREATE OR REPLACE TEMP VIEW {view} AS {spark_sql}")
             self.views.append(table_view(name))

@@ -57,13 +57,14 @@ class RuleResult:
 
 def run_rule(rule: Rule, *, lake: str | Path | None = None, tables: Mapping[str, Any] | None = None,
              now: datetime | str | None = None, memory_limit: str | None = None,
-             threads: int | None = None) -> RuleResult:
+             threads: int | None = None, engine_options: Mapping[str, Any] | None = None) -> RuleResult:
+    """`engine_options`: the engine keywords of kqlhunt.api.run (engine="spark", spark_master, ...)."""
     from kqlhunt.api import run
 
     start = time.perf_counter()
     try:
         table, compiled = run(rule.query, tables=tables, lake=lake, now=now, schema=rule.schema,
-                              memory_limit=memory_limit, threads=threads)
+                              memory_limit=memory_limit, threads=threads, **dict(engine_options or {}))
     except KqlError as exc:
         source = exc.source or rule.query
         return RuleResult(rule, "error", time.perf_counter() - start,
@@ -81,7 +82,8 @@ def run_rules(rules: Sequence[Rule], *, lake: str | Path | None = None, tables: 
               result_format: str = "parquet", stop_on_error: bool = False,
               memory_limit: str | None = None, threads: int | None = None,
               on_start: Callable[[Rule], None] | None = None,
-              on_done: Callable[[RuleResult], None] | None = None) -> list[RuleResult]:
+              on_done: Callable[[RuleResult], None] | None = None,
+              engine_options: Mapping[str, Any] | None = None) -> list[RuleResult]:
     """Run `rules` in order against the same data with one pinned `now` (default: the current time, taken
     once so every rule sees the same instant). With `output_dir`, each successful rule's rows are written
     to `<output_dir>/<rule id>.<parquet|jsonl|csv>` (also when there are none)."""
@@ -94,7 +96,7 @@ def run_rules(rules: Sequence[Rule], *, lake: str | Path | None = None, tables: 
         if on_start is not None:
             on_start(rule)
         result = run_rule(rule, lake=lake, tables=tables, now=pinned, memory_limit=memory_limit,
-                          threads=threads)
+                          threads=threads, engine_options=engine_options)
         if out_dir is not None and result.ok and result.table is not None:
             result.output = write_result(result.table, out_dir / f"{rule.id}{RESULT_SUFFIX[result_format]}",
                                          result_format)
