@@ -385,7 +385,7 @@ class Lowerer:
             keys = keys + ((ROWID, B.BCol(LONG, span, ROWID)),)
             aggs = aggs + tuple((c.name, B.BAgg(c.type, span, "any_value", (_col(c, span),))) for c in ctx.outer)
             hidden = (B.Column(ROWID, LONG),) + ctx.outer
-        node: PNode = PAggregate(rel.schema, hidden, span, "summarize", low.node, keys, aggs)
+        node: PNode = PAggregate(rel.schema, hidden, span, "summarize", low.node, keys, aggs, rel.hints)
         if after is not None:
             node = PFilter(node.columns, node.hidden, span, "where", node, after)
         return Lowered(node, (), low.partition)
@@ -416,7 +416,8 @@ class Lowerer:
         if kind in ("right", "full"):
             null_strings += [c.name for c in left.columns if c.type == STRING]
         node = PJoin(rel.schema, (), rel.span, f"join_{rel.kind}", left, right, kind, keys, right_names,
-                     tuple(null_strings), dedupe_left=rel.kind == "innerunique", dedupe_order=dedupe_order)
+                     tuple(null_strings), dedupe_left=rel.kind == "innerunique", dedupe_order=dedupe_order,
+                     hints=rel.hints)
         return Lowered(node)
 
     def union(self, rel: B.BUnion) -> Lowered:

@@ -116,6 +116,7 @@ class PAggregate(PNode):
     input: PNode
     keys: tuple[tuple[str, BExpr], ...]
     aggregates: tuple[tuple[str, BExpr], ...]
+    hints: tuple[tuple[str, str], ...] = ()  # hint.shufflekey & co.: partitioning advice for a distributed engine
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -131,6 +132,7 @@ class PJoin(PNode):
     null_strings: tuple[str, ...]
     dedupe_left: bool = False  # innerunique: one left row per key
     dedupe_order: tuple[SortSpec, ...] = ()  # which left row: the first in this order
+    hints: tuple[tuple[str, str], ...] = ()  # hint.strategy, hint.shufflekey: for a distributed engine
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -182,6 +182,8 @@ class SqlCompiler:
         query = self.render(node)
         if self.dialect == "spark":
             tag(query, f"the `{node.label}` operator", node.span)
+            if getattr(node, "hints", ()):
+                query.meta["kql_hints"] = node.hints  # partitioning advice (sql/spark/core.py `select`)
         name = self._cte_for(query, node.label, isinstance(node, P.PShared) and node.materialized)
         self.names[key] = name
         return name

@@ -67,3 +67,22 @@ def test_spark_options_need_the_spark_engine() -> None:
     r = CliRunner().invoke(app, ["run", "-q", "print 1", "--spark-master", "local[1]"])
     assert r.exit_code == 2
     assert "--engine spark" in r.output
+
+
+def test_shuffle_hints_become_partitioning_hints() -> None:
+    summarize = ('datatable(a:string, b:long)["x",1,"y",2,"x",3] '
+                 '| summarize hint.shufflekey=a c = count() by a | order by a asc')
+    join = ('datatable(a:string, b:long)["x",1,"y",2] '
+            '| join hint.strategy=shuffle (datatable(a:string, c:long)["x",5]) on a')
+    assert "/*+ REPARTITION(`a`) */" in kqlhunt.compile(summarize, engine="spark").sql
+    assert "/*+ SHUFFLE_HASH(" in kqlhunt.compile(join, engine="spark").sql
+    for q in (summarize, join):  # advice only: the same rows as DuckDB, which ignores it
+        assert kqlhunt.query(q, engine="spark").to_pylist() == kqlhunt.query(q).to_pylist()
+
+
+def test_materialized_random_draws_are_refused() -> None:
+    # materialize() promises one draw per row for every use; Spark may recompute a CTE per reference
+    q = "let m = materialize(range i from 1 to 3 step 1 | extend r = rand()); m | join kind=inner m on i"
+    with pytest.raises(kqlhunt.KqlError) as info:
+        kqlhunt.query(q, engine="spark")
+    assert info.value.code == "KH302" and "random" in str(info.value)

@@ -270,3 +270,62 @@ def table(node: exp.Expression) -> exp.Expression | None:
     if isinstance(series, exp.Anonymous) and str(series.this).lower() == "unnest":
         return exp.Table(this=call("explode", *series.expressions), alias=node.args.get("alias"))
     return None
+
+
+# ------------------------------------------------------------------ partitioning hints
+
+
+@rewrite(exp.Select)
+def select(node: exp.Expression) -> exp.Expression | None:
+    """Kusto's shuffle hints (kept on the step's SELECT by the compiler) as Spark's partitioning hints:
+    `hint.shufflekey=K` repartitions the input by K, `hint.strategy=shuffle` on a join asks for a shuffled
+    hash join rather than a broadcast. They change how rows travel, never the result."""
+    hints = dict(node.meta.get("kql_hints", ())) if node._meta else {}
+    if not hints:
+        return None
+    assert isinstance(node, exp.Select)
+    spec: list[exp.Expression] = []
+    key = hints.get("hint.shufflekey")
+    source = node.args.get("from") or node.args.get("from_")
+    if key and source is not None and isinstance(source.this, exp.Table) and not node.args.get("joins"):
+        # aggregate: its single input, repartitioned by the key
+        inner = exp.select("*").from_(source.this.copy())
+        inner.set("hint", exp.Hint(expressions=[call("REPARTITION", exp.column(key, quoted=True))]))
+        alias = source.this.alias_or_name or "kh_shuffled"
+        source.set("this", exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier(alias))))
+    if node.args.get("joins") and (hints.get("hint.strategy") == "shuffle" or key):
+        spec.append(call("SHUFFLE_HASH", *[exp.to_identifier(t.alias_or_name) for t in
+                                           [source.this, *[j.this for j in node.args["joins"]]]
+                                           if t.alias_or_name]))
+    if spec:
+        node.set("hint", exp.Hint(expressions=spec))
+    return None
+
+
+NONDETERMINISTIC = ("rand", "random", "uuid", "new_guid", "gen_random_uuid")
+
+
+@rewrite(exp.With)
+def with_(node: exp.Expression) -> exp.Expression | None:
+    """Spark has no MATERIALIZED CTE: it may compute a step once per use. That is the same answer unless
+    the step (or a step it reads) draws random values: materialize() of rand()/new_guid() promises one draw
+    for every use."""
+    assert isinstance(node, exp.With)
+    by_name = {c.alias_or_name: c for c in node.expressions}
+
+    def random_draws(name: str, seen: set[str]) -> bool:
+        if name in seen or name not in by_name:
+            return False
+        seen.add(name)
+        body = by_name[name].this
+        for f in body.find_all(exp.Anonymous, exp.Rand, exp.Uuid):
+            if not isinstance(f, exp.Anonymous) or str(f.this).lower() in NONDETERMINISTIC:
+                return True
+        return any(random_draws(t.name, seen) for t in body.find_all(exp.Table))
+
+    for c in node.expressions:
+        if c.args.get("materialized"):
+            if random_draws(c.alias_or_name, set()):
+                raise NotOnSpark("a materialized step that draws random values")
+            c.set("materialized", None)
+    return None

@@ -203,7 +203,11 @@ def _check(tree: exp.Expression, udfs: frozenset[str]) -> set[str]:
     known = spark_functions()
     used: set[str] = set()
     for node in tree.walk():
+        if isinstance(node, exp.Hint):
+            continue
         if isinstance(node, exp.Anonymous):
+            if node.find_ancestor(exp.Hint) is not None:
+                continue  # a partitioning hint (REPARTITION, SHUFFLE_HASH), not a function
             name = str(node.this).lower()
         elif isinstance(node, exp.Func) and not isinstance(node, exp.Cast | exp.Case | exp.If | exp.Lambda):
             head = _CALL_HEAD.match(_GENERATOR.generate(node.copy(), copy=False).split("\n", 1)[0])
