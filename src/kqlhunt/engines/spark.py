@@ -96,7 +96,7 @@ def spark_session(master: str | None = None, remote: str | None = None,
         builder = builder.remote(remote)
     else:
         builder = builder.master(master or "local[*]")
-        builder = builder.config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
+        builder = builder.config("spark.ui.enabled", "false")
         log_config = resources.files("kqlhunt.data").joinpath("spark-log4j2.properties")
         builder = builder.config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile=file:{log_config}")
         if (master or "local").startswith("local"):
@@ -110,6 +110,7 @@ def spark_session(master: str | None = None, remote: str | None = None,
         "spark.sql.ansi.enabled": "false",
         "spark.sql.execution.arrow.pyspark.enabled": "true",
         "spark.sql.legacy.timeParserPolicy": "CORRECTED",
+        "spark.ui.showConsoleProgress": "false",  # no stage bars on the terminal kqlhunt prints results to
     }
     settings.update(conf or {})
     for k, v in settings.items():

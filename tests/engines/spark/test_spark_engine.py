@@ -86,3 +86,23 @@ def test_materialized_random_draws_are_refused() -> None:
     with pytest.raises(kqlhunt.KqlError) as info:
         kqlhunt.query(q, engine="spark")
     assert info.value.code == "KH302" and "random" in str(info.value)
+
+
+def test_spark_connect_runs_the_same_query(tmp_path: Path) -> None:
+    """--spark-remote: through a Spark Connect server (here the local one PySpark starts for the remote
+    `local`), in its own process since this one already holds a classic session."""
+    pytest.importorskip("grpc")
+    script = tmp_path / "connect.py"
+    script.write_text(
+        "import json, kqlhunt\n"
+        "q = 'range x from 1 to 5 step 1 | extend e = erf(0.5) | summarize s = sum(x), e = any(e)'\n"
+        "print(json.dumps(kqlhunt.query(q, engine='spark', spark_remote='local').to_pylist()))\n")
+    import json
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    got = json.loads(done.stdout.strip().splitlines()[-1])
+    want = kqlhunt.query("range x from 1 to 5 step 1 | extend e = erf(0.5) | summarize s = sum(x), e = any(e)")
+    assert got == want.to_pylist()
