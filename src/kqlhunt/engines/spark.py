@@ -110,6 +110,10 @@ def spark_session(master: str | None = None, remote: str | None = None,
         "spark.sql.ansi.enabled": "false",
         "spark.sql.execution.arrow.pyspark.enabled": "true",
         "spark.sql.legacy.timeParserPolicy": "CORRECTED",
+        "spark.sql.legacy.sizeOfNull": "false",  # size(NULL) is NULL, not -1
+        # compiled hunts nest deeply (seed 004: ~40 steps); Spark's default 100 rule passes run out
+        "spark.sql.analyzer.maxIterations": "1000",
+        "spark.sql.optimizer.maxIterations": "1000",
         "spark.ui.showConsoleProgress": "false",  # no stage bars on the terminal kqlhunt prints results to
     }
     settings.update(conf or {})
@@ -285,7 +289,9 @@ _REFUSAL = re.compile("(" + re.escape(RUNTIME_REFUSAL_MARK) + r" [^\n]*?)(?:\. S
 
 def _engine_error(exc: Exception) -> Exception:
     text = str(exc)
-    refusal = _REFUSAL.search(text)
+    # only a raise_error() that ran: an analysis error also quotes the plan, refusal texts included
+    raised = "USER_RAISED_EXCEPTION" in text[:200] or "UnknownAnswer" in text or not text.startswith("[")
+    refusal = _REFUSAL.search(text) if raised else None
     if refusal:
         return error("KH301", f"{refusal.group(1).rstrip('.')} (met in the data while running the query)")
     return error("KH410", f"Spark failed to run the query: {_first_line(text)}")

@@ -16,7 +16,7 @@ from typing import Any
 from kqlhunt.diagnostics import runtime_refusal
 
 # the family modules that declare UDFs (each has a module-level UDFS)
-FAMILIES = ("geoip", "series", "text", "dynamic", "mathx", "timex", "network", "aggregates")
+FAMILIES = ("geoip", "series", "text", "dynamic", "mathx", "timex", "network", "aggregates", "json_text")
 
 
 class UnknownAnswer(ValueError):

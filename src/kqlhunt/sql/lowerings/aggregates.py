@@ -267,7 +267,7 @@ def distinct_in_order(values: exp.Expression) -> exp.Expression:
               "list_filter(kh_s, lambda kh_y, kh_j: kh_j = 1 OR kh_s[kh_j - 1].v <> kh_y.v))[1]")
     in_order = f"list_transform(list_sort(list_transform({firsts}, lambda kh_z: {{'i': kh_z.i, 'v': kh_z.v}})), " \
                "lambda kh_z: kh_z.v)"
-    return let(values, "kh_l", f"CASE WHEN len(kh_l) <= :small THEN {in_order} ELSE list_distinct(kh_l) END",
+    return let(values, "kh_l", f"CASE WHEN array_length(kh_l) <= :small THEN {in_order} ELSE list_distinct(kh_l) END",
                small=number(ORDERED_SET_MAX))
 
 
@@ -307,14 +307,14 @@ def _dynamic_set(c: ExprCompiler, x: B.BExpr, value: exp.Expression, cond: exp.E
     refusal = refuse("make_set() of arrays holding nulls")
     if x.type.elem is not None:  # a native list: every value is an array
         elements = fn("flatten", _filter(fn("list", value), present))
-        body = "CASE WHEN len(list_filter(kh_e, lambda kh_v: kh_v IS NULL)) > 0 THEN :refusal ELSE kh_e END"
+        body = "CASE WHEN array_length(list_filter(kh_e, lambda kh_v: kh_v IS NULL)) > 0 THEN :refusal ELSE kh_e END"
         distinct = _sliced(distinct_in_order(let(elements, "kh_e", body, refusal=refusal)), limit)
         listed = to_json(c, x.type, distinct)
     else:
         present = _and(present, exp.NEQ(this=fn("json_type", value), expression=string("NULL")))
         each = sql("CASE WHEN json_type(:v) = 'ARRAY' THEN CAST(:v AS JSON[]) ELSE [json(:v)] END", v=value)
         elements = fn("flatten", _filter(fn("list", each), present))
-        body = ("CASE WHEN len(list_filter(kh_e, lambda kh_v: kh_v IS NULL OR json_type(kh_v) = 'NULL')) > 0 "
+        body = ("CASE WHEN array_length(list_filter(kh_e, lambda kh_v: kh_v IS NULL OR json_type(kh_v) = 'NULL')) > 0 "
                 "THEN :refusal ELSE list_transform(kh_e, lambda kh_v: json(kh_v)) END")
         distinct = _sliced(distinct_in_order(let(elements, "kh_e", body, refusal=refusal)), limit)
         listed = fn("to_json", distinct)
@@ -475,14 +475,14 @@ def _merged(kind: str, payloads: exp.Expression) -> exp.Expression:
     """One sketch from a list of payloads (nulls skipped; null when none): hll keeps the distinct values of
     all, tdigest all values with their weights. Mixed accuracies / value types are refused."""
     if kind == "hll":
-        body = ("CASE WHEN len(kh_ps) = 0 THEN NULL "
-                "WHEN len(list_distinct(list_transform(kh_ps, lambda kh_p: kh_p->>'a'))) > 1 THEN :refusal "
+        body = ("CASE WHEN array_length(kh_ps) = 0 THEN NULL "
+                "WHEN array_length(list_distinct(list_transform(kh_ps, lambda kh_p: kh_p->>'a'))) > 1 THEN :refusal "
                 "ELSE to_json({'a': kh_ps[1]->'a', 'v': list_distinct(flatten(list_transform(kh_ps, "
                 "lambda kh_p: CAST(kh_p->'v' AS JSON[]))))}) END")
         refusal = refuse("merging hll() sketches of different accuracies")
     else:
-        body = ("CASE WHEN len(kh_ps) = 0 THEN NULL "
-                "WHEN len(list_distinct(list_transform(kh_ps, lambda kh_p: kh_p->>'t'))) > 1 THEN :refusal "
+        body = ("CASE WHEN array_length(kh_ps) = 0 THEN NULL "
+                "WHEN array_length(list_distinct(list_transform(kh_ps, lambda kh_p: kh_p->>'t'))) > 1 THEN :refusal "
                 "ELSE to_json({'t': kh_ps[1]->>'t', "
                 "'v': flatten(list_transform(kh_ps, lambda kh_p: CAST(kh_p->'v' AS JSON[]))), "
                 "'w': flatten(list_transform(kh_ps, lambda kh_p: CAST(kh_p->'w' AS BIGINT[])))}) END")
@@ -520,7 +520,7 @@ def _hll_merge_scalar(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> e
 
 @register("dcount_hll")
 def _dcount_hll(c: ExprCompiler, e: B.BCall, a: list[exp.Expression]) -> exp.Expression:
-    return sql("CAST(len(CAST(:p->'v' AS JSON[])) AS BIGINT)", p=_payload("hll", a[0], "dcount_hll"))
+    return sql("CAST(array_length(CAST(:p->'v' AS JSON[])) AS BIGINT)", p=_payload("hll", a[0], "dcount_hll"))
 
 
 # tdigest payloads keep integers (int, long, datetime as microseconds, timespan as ticks) exactly

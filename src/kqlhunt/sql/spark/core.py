@@ -38,7 +38,9 @@ def data_type(node: exp.Expression) -> exp.Expression | None:
     assert isinstance(node, exp.DataType)
     target = SPARK_TYPES.get(node.this)
     if target is not None:
-        return exp.DataType.build(target, dialect="spark")
+        built = exp.DataType.build(target, dialect="spark")
+        built.meta["duck_type"] = node.this.value  # a cast to JSON is not a cast to text (json_text.py)
+        return built
     if node.this == exp.DataType.Type.INTERVAL:
         raise NotOnSpark("an INTERVAL value")
     return None
@@ -85,8 +87,32 @@ def signbit(node: exp.Expression) -> exp.Expression:
 def list_extract(node: exp.Expression) -> exp.Expression:
     # DuckDB: 1-based, negative from the end, out of range or 0 -> NULL (Spark's element_at raises on 0)
     lst, i = node.expressions
+    bound = _let_value(lst, i)
+    if bound is not None:
+        return bound
     return exp.Case().when(exp.EQ(this=i.copy(), expression=num(0)), exp.Null()).else_(
         call("try_element_at", lst, i))
+
+
+def _let_value(lst: exp.Expression, i: exp.Expression) -> exp.Expression | None:
+    """The lowerings' `let`: list_extract(list_transform([x], lambda v: body), 1) names a value once. On
+    Spark the body is written with x in place of v, because a lambda cannot call Python UDFs there."""
+    if not (isinstance(i, exp.Literal) and i.this == "1" and isinstance(lst, exp.Transform)):
+        return None
+    source, fn_ = lst.this, lst.expression
+    if not (isinstance(source, exp.Array) and len(source.expressions) == 1 and isinstance(fn_, exp.Lambda)
+            and len(fn_.expressions) == 1):
+        return None
+    name, value = fn_.expressions[0].name, source.expressions[0]
+    if not _udf_inside(value) and not _udf_inside(fn_.this):
+        return None  # nothing to gain: keep the value computed once
+    body = fn_.this.copy()
+    return exp.Paren(this=body.transform(
+        lambda n: value.copy() if isinstance(n, exp.Column) and not n.table and n.name == name else n, copy=False))
+
+
+def _udf_inside(e: exp.Expression) -> bool:
+    return any(str(n.this).lower().startswith("kh_") for n in e.find_all(exp.Anonymous))
 
 
 @rewrite(exp.Bracket)
@@ -125,6 +151,14 @@ def list_bool_or(node: exp.Expression) -> exp.Expression:
     lst = node.expressions[0]
     return exp.Case().when(exp.EQ(this=call("size", lst.copy()), expression=num(0)), exp.Null()).else_(
         call("exists", lst, exp.Lambda(this=exp.column("kh_e"), expressions=[exp.to_identifier("kh_e")])))
+
+
+@rewrite("len", "array_length")
+def list_length(node: exp.Expression) -> exp.Expression:
+    # the engine sets spark.sql.legacy.sizeOfNull=false: size(NULL) is NULL, as DuckDB's len(NULL)
+    if len(node.expressions) != 1:
+        raise NotOnSpark("the length of a dimension")
+    return call("size", node.expressions[0])
 
 
 @rewrite("list_reverse")
@@ -246,6 +280,28 @@ def regexp_full_match(node: exp.Expression) -> exp.Expression:
     return exp.RegexpLike(this=x, expression=anchored)
 
 
+@rewrite(exp.RegexpExtract)
+def regexp_extract(node: exp.Expression) -> exp.Expression | None:
+    """DuckDB's regexp_extract(s, p, ['a', 'b']) is a struct of the named groups (each '' when there is no
+    match, as Spark's regexp_extract gives); a plain group index is Spark's own."""
+    assert isinstance(node, exp.RegexpExtract)
+    group = node.args.get("group")
+    if isinstance(group, exp.Array) or (isinstance(group, exp.Anonymous) and str(group.this).lower() == "array"):
+        names = group.expressions
+        fields = []
+        for i, name in enumerate(names, start=1):
+            if not (isinstance(name, exp.Literal) and name.is_string):
+                raise NotOnSpark("regexp_extract with computed group names")
+            fields.append(exp.PropertyEQ(this=exp.to_identifier(name.this), expression=exp.RegexpExtract(
+                this=node.this.copy(), expression=node.expression.copy(), group=exp.Literal.number(i))))
+        return exp.Case().when(exp.Is(this=node.this.copy(), expression=exp.Null()), exp.Null()).else_(
+            exp.Struct(expressions=fields))
+    if group is None:
+        # DuckDB's default is the whole match; Spark's is group 1
+        node.set("group", exp.Literal.number(0))
+    return None
+
+
 @rewrite("regexp_escape")
 def regexp_escape(node: exp.Expression) -> exp.Expression:
     # Java's \Q...\E quotes everything but a literal \E, which is closed, escaped and reopened
@@ -329,3 +385,137 @@ def with_(node: exp.Expression) -> exp.Expression | None:
                 raise NotOnSpark("a materialized step that draws random values")
             c.set("materialized", None)
     return None
+
+
+# ------------------------------------------------------------------ list aggregates
+
+
+def _lam(body: exp.Expression, *names: str) -> exp.Expression:
+    return exp.Lambda(this=body, expressions=[exp.to_identifier(n) for n in names])
+
+
+def _non_null(lst: exp.Expression) -> exp.Expression:
+    return exp.ArrayFilter(this=lst, expression=_lam(exp.Not(this=exp.Is(this=exp.column("kh_e"), expression=exp.Null())),
+                                                       "kh_e"))
+
+
+def _fold(values: exp.Expression, start: exp.Expression, step: exp.Expression) -> exp.Expression:
+    return call("aggregate", values, start, _lam(step, "kh_a", "kh_e"))
+
+
+def _double(v: float) -> exp.Expression:
+    return exp.cast(exp.Literal.string(repr(v)), "DOUBLE")
+
+
+def list_statistic(lst: exp.Expression, name: str) -> exp.Expression:
+    """DuckDB's list_aggregate(l, name) over the non-null elements: NULL for too few elements."""
+    values = _non_null(lst)
+    n = call("size", values.copy())
+    a, e = exp.column("kh_a"), exp.column("kh_e")
+    total = _fold(values.copy(), _double(0.0), exp.Add(this=a, expression=exp.cast(e, "DOUBLE")))
+    mean = exp.Div(this=total, expression=n.copy())
+    if name in ("avg", "mean", "sum", "product"):
+        result = {"avg": mean, "mean": mean, "sum": total.copy(),
+                  "product": _fold(values.copy(), _double(1.0), exp.Mul(this=a, expression=exp.cast(e, "DOUBLE")))}[name]
+        return exp.Case().when(exp.EQ(this=n, expression=num(0)), exp.Null()).else_(result)
+    if name in ("var_samp", "stddev_samp", "var_pop", "stddev_pop"):
+        # Welford's running mean and sum of squared deviations, as DuckDB's variance aggregates compute them;
+        # nothing from outside the fold enters its lambda (Spark cannot call UDFs there)
+        def field(f: str) -> exp.Expression:
+            return exp.Dot(this=exp.column("kh_a"), expression=exp.to_identifier(f))
+
+        x = exp.cast(e.copy(), "DOUBLE")
+        count = exp.Add(this=field("n"), expression=num(1))
+        delta = exp.Sub(this=x, expression=field("m"))
+        new_mean = exp.Add(this=field("m"), expression=exp.Div(this=delta, expression=count))
+        new_m2 = exp.Add(this=field("s"), expression=exp.Mul(
+            this=exp.Paren(this=delta.copy()), expression=exp.Paren(this=exp.Sub(this=x.copy(), expression=new_mean.copy()))))
+
+        def struct(n_: exp.Expression, m_: exp.Expression, s_: exp.Expression) -> exp.Expression:
+            return exp.Struct(expressions=[exp.PropertyEQ(this=exp.to_identifier(k), expression=v)
+                                           for k, v in (("n", n_), ("m", m_), ("s", s_))])
+
+        state = _fold(values.copy(), struct(exp.cast(num(0), "BIGINT"), _double(0.0), _double(0.0)),
+                      struct(count, new_mean, new_m2))
+        squares = exp.Dot(this=exp.Paren(this=state), expression=exp.to_identifier("s"))
+        sample = name.endswith("samp")
+        variance = exp.Div(this=squares, expression=exp.Sub(this=n.copy(), expression=num(1)) if sample else n.copy())
+        result = call("sqrt", variance) if name.startswith("stddev") else variance
+        return exp.Case().when(exp.LT(this=n, expression=num(2 if sample else 1)), exp.Null()).else_(result)
+    raise NotOnSpark(f"list_aggregate {name}")
+
+
+@rewrite("list_avg", "list_mean")
+def list_avg(node: exp.Expression) -> exp.Expression:
+    return list_statistic(node.expressions[0], "avg")
+
+
+@rewrite("list_aggregate")
+def list_aggregate(node: exp.Expression) -> exp.Expression:
+    lst, name = node.expressions
+    if not (isinstance(name, exp.Literal) and name.is_string):
+        raise NotOnSpark("list_aggregate of a computed aggregate name")
+    return list_statistic(lst, name.this.lower())
+
+
+# ------------------------------------------------------------------ windows
+
+
+@rewrite(exp.Lead, exp.Lag)
+def lead_lag(node: exp.Expression) -> exp.Expression | None:
+    # Spark takes the offset as a plain integer literal only (a cast one reads as a window frame)
+    offset = node.args.get("offset")
+    while isinstance(offset, exp.Cast):
+        offset = offset.this
+    if offset is not None and not (isinstance(offset, exp.Literal) and not offset.is_string):
+        raise NotOnSpark("next()/prev() with a computed offset")
+    if offset is not None:
+        node.set("offset", offset.copy())
+    return None
+
+
+@rewrite(exp.Window)
+def window(node: exp.Expression) -> exp.Expression | None:
+    """Spark wants an order for row_number(). A step numbering rows only to tell them apart (DuckDB: no
+    order) is ordered by every column it keeps: rows that tie are identical, so whichever number each gets,
+    every later use of the step (Spark may compute it once per use) sees the same rows."""
+    assert isinstance(node, exp.Window)
+    if node.args.get("order") is not None or not isinstance(node.this, exp.RowNumber):
+        return None
+    select = node.find_ancestor(exp.Select)
+    if select is None:
+        raise NotOnSpark("numbering rows without an order")
+    keys = []
+    if any(isinstance(item, exp.Star) for item in select.expressions):
+        # every column of the input, whatever they are: the row's JSON text (NaN and nulls included)
+        whole_row = call("to_json", exp.Struct(expressions=[exp.Star()]))
+        node.set("order", exp.Order(expressions=[exp.Ordered(this=whole_row, nulls_first=True)]))
+        return None
+    for item in select.expressions:
+        if item.find(exp.Star):
+            raise NotOnSpark("numbering rows without an order")
+        value = item.this if isinstance(item, exp.Alias) else item
+        if value is node or value.find(exp.Window):
+            continue
+        keys.append(exp.Ordered(this=value.copy(), nulls_first=True))
+    if not keys:
+        return None  # nothing else is kept: any numbering of identical rows is the same
+    node.set("order", exp.Order(expressions=keys))
+    return None
+
+
+@rewrite(exp.PercentileDisc)
+def percentile_disc(node: exp.Expression) -> exp.Expression | None:
+    """DuckDB's quantile_disc(x, p) (or a list of p) as Spark's percentile_disc(p) WITHIN GROUP (ORDER BY x):
+    the same nearest-rank definition, nulls ignored (checked against DuckDB in the differential tests)."""
+    if node.find_ancestor(exp.WithinGroup) is not None or node.args.get("expression") is None:
+        return None
+    x, p = node.this, node.expression
+
+    def one(q: exp.Expression) -> exp.Expression:
+        return exp.WithinGroup(this=exp.PercentileDisc(this=q.copy()),
+                               expression=exp.Order(expressions=[exp.Ordered(this=x.copy(), nulls_first=True)]))
+
+    if isinstance(p, exp.Array):
+        return call("array", *[one(q) for q in p.expressions])
+    return one(p)

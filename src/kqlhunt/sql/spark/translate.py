@@ -145,15 +145,18 @@ def _key(node: exp.Expression) -> str:
 
 def _translate_node(node: exp.Expression) -> exp.Expression:
     if isinstance(node, exp.Anonymous):
-        inlined = _inline_macro(node)
-        if inlined is not None:
-            return _post_order(inlined)  # the body's own calls (macros may call macros) translate too
+        if _key(node) in REWRITES:
+            return _apply(REWRITES[_key(node)], node)  # a rewrite by name sees the call as the lowering built it
         typed = _typed(node)
         if typed is not node:
             return _translate_node(typed)
     f = REWRITES.get(_key(node))
     if f is None:
         return node
+    return _apply(f, node)
+
+
+def _apply(f: Rewrite, node: exp.Expression) -> exp.Expression:
     try:
         out = f(node)
     except NotOnSpark as refusal:
@@ -167,7 +170,13 @@ def _translate_node(node: exp.Expression) -> exp.Expression:
 
 
 def _post_order(node: exp.Expression) -> exp.Expression:
-    """Children first, so a rewrite sees its arguments already in Spark's terms."""
+    """Children first, so a rewrite sees its arguments already in Spark's terms. A macro is inlined before
+    its arguments are translated: the body and the arguments then translate once, together."""
+    if isinstance(node, exp.Anonymous):
+        inlined = _inline_macro(node)
+        if inlined is not None:
+            inlined.parent = node.parent
+            return _post_order(inlined)  # macros may call macros
     for key, value in list(node.args.items()):
         if isinstance(value, exp.Expression):
             new = _post_order(value)
@@ -217,6 +226,9 @@ def _check(tree: exp.Expression, udfs: frozenset[str]) -> set[str]:
         else:
             continue
         if name in udfs:
+            if node.find_ancestor(exp.Lambda) is not None:
+                what, span = _provenance(node)
+                raise unsupported_on(ENGINE, what, span, "Spark cannot call a Python function inside a lambda")
             used.add(name)
             continue
         if name not in known:
@@ -233,7 +245,7 @@ def to_spark(tree: exp.Expression, udfs: frozenset[str]) -> SparkSql:
     return SparkSql(out.sql("spark"), frozenset(used))
 
 
-FAMILIES = ("core", "dynamic", "text", "network", "series", "mathx", "aggregates", "operators", "timex",
+FAMILIES = ("core", "json_text", "dynamic", "text", "network", "series", "mathx", "aggregates", "operators", "timex",
             "conversions")
 
 
