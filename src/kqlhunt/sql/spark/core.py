@@ -108,7 +108,13 @@ def _let_value(lst: exp.Expression, i: exp.Expression) -> exp.Expression | None:
         return None  # nothing to gain: keep the value computed once
     body = fn_.this.copy()
     return exp.Paren(this=body.transform(
-        lambda n: value.copy() if isinstance(n, exp.Column) and not n.table and n.name == name else n, copy=False))
+        lambda n: exp.Paren(this=value.copy()) if _is_var(n, name) else n, copy=False))
+
+
+def _is_var(n: exp.Expression, name: str) -> bool:
+    """A lambda variable: a bare Identifier in a parsed body, a Column in a built one."""
+    return (isinstance(n, exp.Column) and not n.table and n.name == name) or (
+        isinstance(n, exp.Identifier) and n.name == name and not isinstance(n.parent, exp.Column | exp.Lambda))
 
 
 def _udf_inside(e: exp.Expression) -> bool:
@@ -124,6 +130,10 @@ def bracket(node: exp.Expression) -> exp.Expression | None:
     key = node.expressions[0]
     if isinstance(key, exp.Literal) and key.is_string:
         return exp.Dot(this=node.this, expression=exp.to_identifier(key.this, quoted=True))
+    if isinstance(key, exp.Literal):
+        # sqlglot stores an integer literal index 0-based (it re-adds DuckDB's 1 when printing); any other
+        # index expression stays as written, 1-based
+        key = exp.Literal.number(int(key.this) + 1)
     return list_extract(call("list_extract", node.this, key))
 
 
@@ -181,10 +191,10 @@ def list_slice(node: exp.Expression) -> exp.Expression:
     if len(args) != 3:
         raise NotOnSpark("list_slice with a step")
     lst, begin, end = args
-    length = exp.Add(this=exp.Sub(this=end.copy(), expression=begin.copy()), expression=num(1))
+    length = exp.Paren(this=exp.Add(this=exp.Sub(this=end.copy(), expression=begin.copy()), expression=num(1)))
     start = call("greatest", begin.copy(), num(1))
     return exp.Case().when(exp.LT(this=length.copy(), expression=num(1)), call("slice", lst.copy(), num(1), num(0))).else_(
-        call("slice", lst, start, exp.Sub(this=length, expression=exp.Sub(this=start.copy(), expression=begin))))
+        call("slice", lst, start, exp.Sub(this=length, expression=exp.Paren(this=exp.Sub(this=start.copy(), expression=begin)))))
 
 
 # ------------------------------------------------------------------ numbers and text
@@ -219,11 +229,11 @@ def unix_to_time(node: exp.Expression) -> exp.Expression:
     scale = node.args.get("scale")
     value = node.this
     if scale is None or (isinstance(scale, exp.Literal) and int(scale.this) == 0):
-        micros = exp.Mul(this=value, expression=num(1_000_000))
+        micros = exp.Mul(this=exp.Paren(this=value), expression=num(1_000_000))
     elif isinstance(scale, exp.Literal) and int(scale.this) == 6:
         micros = value
     elif isinstance(scale, exp.Literal) and int(scale.this) == 3:
-        micros = exp.Mul(this=value, expression=num(1000))
+        micros = exp.Mul(this=exp.Paren(this=value), expression=num(1000))
     else:
         raise NotOnSpark("a timestamp from epoch units")
     return exp.cast(call("timestamp_micros", exp.cast(micros, "BIGINT")), "TIMESTAMP_NTZ")
@@ -331,15 +341,35 @@ def table(node: exp.Expression) -> exp.Expression | None:
 # ------------------------------------------------------------------ partitioning hints
 
 
+def _zip_explodes(node: exp.Select) -> None:
+    """DuckDB unnests several lists in one SELECT side by side (the shorter padded with NULL); Spark allows
+    one generator per SELECT: the lists are zipped (arrays_zip pads the same way) and inlined."""
+    items = node.expressions
+    explodes = [i for i, item in enumerate(items) if isinstance(item, exp.Alias) and isinstance(item.this, exp.Explode)]
+    if len(explodes) < 2:
+        return
+    zipped = call("arrays_zip", *[items[i].this.this for i in explodes])
+    names = [exp.to_identifier(items[i].alias, quoted=True) for i in explodes]
+    generator = exp.Aliases(this=call("inline", zipped), expressions=names)
+    kept = [item for i, item in enumerate(items) if i not in explodes]
+    node.set("expressions", kept[:explodes[0]] + [generator] + kept[explodes[0]:])
+
+
 @rewrite(exp.Select)
 def select(node: exp.Expression) -> exp.Expression | None:
+    assert isinstance(node, exp.Select)
+    _zip_explodes(node)
+    _partition_hints(node)
+    return None
+
+
+def _partition_hints(node: exp.Select) -> None:
     """Kusto's shuffle hints (kept on the step's SELECT by the compiler) as Spark's partitioning hints:
     `hint.shufflekey=K` repartitions the input by K, `hint.strategy=shuffle` on a join asks for a shuffled
     hash join rather than a broadcast. They change how rows travel, never the result."""
     hints = dict(node.meta.get("kql_hints", ())) if node._meta else {}
     if not hints:
-        return None
-    assert isinstance(node, exp.Select)
+        return
     spec: list[exp.Expression] = []
     key = hints.get("hint.shufflekey")
     source = node.args.get("from") or node.args.get("from_")
@@ -355,7 +385,6 @@ def select(node: exp.Expression) -> exp.Expression | None:
                                            if t.alias_or_name]))
     if spec:
         node.set("hint", exp.Hint(expressions=spec))
-    return None
 
 
 NONDETERMINISTIC = ("rand", "random", "uuid", "new_guid", "gen_random_uuid")
@@ -425,11 +454,12 @@ def list_statistic(lst: exp.Expression, name: str) -> exp.Expression:
             return exp.Dot(this=exp.column("kh_a"), expression=exp.to_identifier(f))
 
         x = exp.cast(e.copy(), "DOUBLE")
-        count = exp.Add(this=field("n"), expression=num(1))
-        delta = exp.Sub(this=x, expression=field("m"))
-        new_mean = exp.Add(this=field("m"), expression=exp.Div(this=delta, expression=count))
+        # built trees print without precedence parentheses: every compound operand gets its own
+        count = exp.Paren(this=exp.Add(this=field("n"), expression=num(1)))
+        delta = exp.Paren(this=exp.Sub(this=x, expression=field("m")))
+        new_mean = exp.Paren(this=exp.Add(this=field("m"), expression=exp.Div(this=delta, expression=count)))
         new_m2 = exp.Add(this=field("s"), expression=exp.Mul(
-            this=exp.Paren(this=delta.copy()), expression=exp.Paren(this=exp.Sub(this=x.copy(), expression=new_mean.copy()))))
+            this=delta.copy(), expression=exp.Paren(this=exp.Sub(this=x.copy(), expression=new_mean.copy()))))
 
         def struct(n_: exp.Expression, m_: exp.Expression, s_: exp.Expression) -> exp.Expression:
             return exp.Struct(expressions=[exp.PropertyEQ(this=exp.to_identifier(k), expression=v)
@@ -439,7 +469,8 @@ def list_statistic(lst: exp.Expression, name: str) -> exp.Expression:
                       struct(count, new_mean, new_m2))
         squares = exp.Dot(this=exp.Paren(this=state), expression=exp.to_identifier("s"))
         sample = name.endswith("samp")
-        variance = exp.Div(this=squares, expression=exp.Sub(this=n.copy(), expression=num(1)) if sample else n.copy())
+        variance = exp.Div(this=squares, expression=exp.Paren(this=exp.Sub(this=n.copy(), expression=num(1)))
+                           if sample else n.copy())
         result = call("sqrt", variance) if name.startswith("stddev") else variance
         return exp.Case().when(exp.LT(this=n, expression=num(2 if sample else 1)), exp.Null()).else_(result)
     raise NotOnSpark(f"list_aggregate {name}")
@@ -519,3 +550,97 @@ def percentile_disc(node: exp.Expression) -> exp.Expression | None:
     if isinstance(p, exp.Array):
         return call("array", *[one(q) for q in p.expressions])
     return one(p)
+
+
+# DuckDB strftime codes -> Java DateTimeFormatter letters (Spark's date_format); anything else is refused
+_STRFTIME = {"%Y": "yyyy", "%m": "MM", "%d": "dd", "%H": "HH", "%M": "mm", "%S": "ss", "%f": "SSSSSS",
+             "%j": "DDD", "%%": "%"}
+
+
+def java_datetime_pattern(fmt: str) -> str:
+    out, literal, i = [], [], 0
+
+    def flush() -> None:
+        if literal:
+            text = "".join(literal).replace("'", "''")
+            out.append(f"'{text}'" if any(ch.isalpha() for ch in text) or "'" in text else text)
+            literal.clear()
+
+    while i < len(fmt):
+        code = fmt[i:i + 2]
+        if fmt[i] == "%":
+            if code not in _STRFTIME:
+                raise NotOnSpark(f"the datetime format code {code}")
+            if code == "%%":
+                literal.append("%")
+            else:
+                flush()
+                out.append(_STRFTIME[code])
+            i += 2
+        else:
+            literal.append(fmt[i])
+            i += 1
+    flush()
+    return "".join(out)
+
+
+@rewrite(exp.TimeToStr)
+def time_to_str(node: exp.Expression) -> exp.Expression:
+    fmt = node.args.get("format")
+    if not (isinstance(fmt, exp.Literal) and fmt.is_string):
+        raise NotOnSpark("a computed datetime format")
+    return call("date_format", exp.cast(node.this, "TIMESTAMP"), exp.Literal.string(java_datetime_pattern(fmt.this)))
+
+
+@rewrite(exp.Transform, exp.ArrayFilter)
+def indexed_lambda(node: exp.Expression) -> exp.Expression | None:
+    """DuckDB's list_transform/list_filter pass a 1-based index as a lambda's second parameter; Spark's
+    transform/filter pass a 0-based one: the body sees index + 1."""
+    fn_ = node.expression
+    if not (isinstance(fn_, exp.Lambda) and len(fn_.expressions) == 2) or fn_.meta.get("spark_index"):
+        return None
+    index = fn_.expressions[1].name
+    def bump(n: exp.Expression) -> exp.Expression:
+        # a lambda variable is a bare Identifier in a parsed body, a Column in a built one
+        is_var = (isinstance(n, exp.Column) and not n.table and n.name == index) or (
+            isinstance(n, exp.Identifier) and n.name == index and not isinstance(n.parent, exp.Column | exp.Lambda))
+        return exp.Paren(this=exp.Add(this=exp.to_identifier(index), expression=num(1))) if is_var else n
+
+    fn_.set("this", fn_.this.transform(bump, copy=False))
+    fn_.meta["spark_index"] = True
+    return None
+
+
+@rewrite(exp.ArrayAgg)
+def array_agg(node: exp.Expression) -> exp.Expression | None:
+    """DuckDB's list(x ORDER BY k): Spark's collect_list keeps no order, so the values are collected with
+    their keys and sorted (struct order: keys first; a `k IS NULL` flag first puts nulls last)."""
+    assert isinstance(node, exp.ArrayAgg)
+    order = node.this
+    if not isinstance(order, exp.Order):
+        return None
+    fields: list[exp.Expression] = []
+    for i, o in enumerate(order.expressions):
+        if o.args.get("desc"):
+            raise NotOnSpark("a list collected in descending order")
+        if not o.args.get("nulls_first"):
+            fields.append(exp.PropertyEQ(this=exp.to_identifier(f"n{i}"),
+                                         expression=exp.Is(this=o.this.copy(), expression=exp.Null())))
+        fields.append(exp.PropertyEQ(this=exp.to_identifier(f"k{i}"), expression=o.this.copy()))
+    fields.append(exp.PropertyEQ(this=exp.to_identifier("x"), expression=order.this.copy()))
+    collected = call("collect_list", exp.Struct(expressions=fields))
+    return exp.Transform(this=call("array_sort", collected),
+                         expression=exp.Lambda(this=exp.Dot(this=exp.column("kh_o"), expression=exp.to_identifier("x")),
+                                               expressions=[exp.to_identifier("kh_o")]))
+
+
+@rewrite(exp.Filter)
+def aggregate_filter(node: exp.Expression) -> exp.Expression | None:
+    # an ordered list (array_agg above) is a transform of the collected list: the FILTER goes on collect_list
+    inner = node.this
+    if isinstance(inner, exp.Transform) and isinstance(inner.this, exp.Anonymous) and \
+            str(inner.this.this).lower() == "array_sort":
+        collected = inner.this.expressions[0]
+        inner.this.set("expressions", [exp.Filter(this=collected, expression=node.expression)])
+        return inner
+    return None

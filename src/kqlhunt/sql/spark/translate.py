@@ -128,7 +128,8 @@ def _inline_macro(node: exp.Anonymous) -> exp.Expression | None:
         return None
     values = dict(zip(params, node.expressions, strict=True))
     inlined = body.copy().transform(
-        lambda n: values[n.name].copy() if isinstance(n, exp.Column) and not n.table and n.name in values else n,
+        lambda n: exp.Paren(this=values[n.name].copy()) if isinstance(n, exp.Column) and not n.table
+        and n.name in values else n,
         copy=False)
     tag(inlined, *_provenance(node))
     return exp.Paren(this=inlined)
