@@ -54,6 +54,7 @@ def main() -> None:
     ap.add_argument("--family", help="only case ids starting with this")
     ap.add_argument("--show", default="wrong,error", help="outcomes to list")
     ap.add_argument("--limit", type=int, default=60)
+    ap.add_argument("--progress", action="store_true", help="print each case id before running it")
     args = ap.parse_args()
     cases = [c for c in all_cases() if not args.family or c.id.startswith(args.family)]
     kqlhunt.query("print 1", engine="spark")  # start the session outside the timings
@@ -61,6 +62,8 @@ def main() -> None:
     listed: dict[str, list[str]] = collections.defaultdict(list)
     t0 = time.perf_counter()
     for c in cases:
+        if args.progress:
+            print(f"... {c.id}", flush=True)
         kind, why = outcome(c)
         family = c.id.split("/")[0] if "/" in c.id else "functions"
         counts[family][kind] += 1

@@ -94,6 +94,9 @@ def list_extract(node: exp.Expression) -> exp.Expression:
         call("try_element_at", lst, i))
 
 
+LET_INLINE_BUDGET = 6000  # characters of SQL a let may copy into its body
+
+
 def _let_value(lst: exp.Expression, i: exp.Expression) -> exp.Expression | None:
     """The lowerings' `let`: list_extract(list_transform([x], lambda v: body), 1) names a value once. On
     Spark the body is written with x in place of v, because a lambda cannot call Python UDFs there."""
@@ -106,6 +109,9 @@ def _let_value(lst: exp.Expression, i: exp.Expression) -> exp.Expression | None:
     name, value = fn_.expressions[0].name, source.expressions[0]
     if not _udf_inside(value) and not _udf_inside(fn_.this):
         return None  # nothing to gain: keep the value computed once
+    uses = sum(1 for n in fn_.this.walk() if _is_var(n, name))
+    if uses > 1 and len(value.sql("spark")) * uses > LET_INLINE_BUDGET:
+        return None  # nested lets would multiply the text (and Spark's planning time); the check refuses
     body = fn_.this.copy()
     return exp.Paren(this=body.transform(
         lambda n: exp.Paren(this=value.copy()) if _is_var(n, name) else n, copy=False))

@@ -243,7 +243,14 @@ def to_spark(tree: exp.Expression, udfs: frozenset[str]) -> SparkSql:
     _load_families()
     out = _post_order(tree)
     used = _check(out, udfs)
-    return SparkSql(out.sql("spark"), frozenset(used))
+    sql = out.sql("spark")
+    if len(sql) > MAX_SQL_CHARS:
+        # Spark's analyzer slows down sharply on very large expressions: refuse rather than hang
+        raise unsupported_on(ENGINE, "this query", None, f"its Spark SQL would be {len(sql) // 1000} kB")
+    return SparkSql(sql, frozenset(used))
+
+
+MAX_SQL_CHARS = 400_000
 
 
 FAMILIES = ("core", "json_text", "dynamic", "text", "network", "series", "mathx", "aggregates", "operators", "timex",
