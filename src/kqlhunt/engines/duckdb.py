@@ -155,7 +155,31 @@ def lake_tables(lake: str | Path) -> list[tuple[str, Path]]:
     return [(sub.name, sub) for sub in sorted(p for p in root.iterdir() if p.is_dir()) if any(sub.rglob("*.parquet"))]
 
 
-class DuckDBEngine:
+class SourceTables:
+    """What every engine does the same with its sources: lakes, the catalog, externaldata. An engine
+    provides `register(name, source)` and `sources`."""
+
+    sources: dict[str, Source]
+
+    def register(self, name: str, source: Any) -> None:
+        raise NotImplementedError
+
+    def register_lake(self, lake: str | Path) -> list[str]:
+        tables = lake_tables(lake)
+        for name, sub in tables:
+            self.register(name, sub)
+        return [name for name, _ in tables]
+
+    def catalog(self, flavour: str) -> Catalog:
+        return catalog_of(self.sources, flavour)
+
+    def register_externals(self, externals: Mapping[str, ExternalSource], resolver: ExternalResolver) -> None:
+        """Read each `externaldata` source (engines/external.py) and register it under its table name."""
+        for name, source in externals.items():
+            self.register(name, read_external(source, resolver))
+
+
+class DuckDBEngine(SourceTables):
     name = "duckdb"
 
     def __init__(self, *, memory_limit: str | None = None, threads: int | None = None,
@@ -200,12 +224,6 @@ class DuckDBEngine:
                                  ).fetchone()[0]
         return frozenset(n for n, k in counts.items() if k == total)
 
-    def register_lake(self, lake: str | Path) -> list[str]:
-        tables = lake_tables(lake)
-        for name, sub in tables:
-            self.register(name, sub)
-        return [name for name, _ in tables]
-
     def _file_relation(self, path: Path | str, name: str) -> exp.Expression:
         if isinstance(path, str):  # a glob
             files = path
@@ -232,14 +250,6 @@ class DuckDBEngine:
                                       "(use .parquet, .csv or .json/.jsonl)")
 
     # ------------------------------------------------------------ catalog and views
-
-    def catalog(self, flavour: str) -> Catalog:
-        return catalog_of(self.sources, flavour)
-
-    def register_externals(self, externals: Mapping[str, ExternalSource], resolver: ExternalResolver) -> None:
-        """Read each `externaldata` source (engines/external.py) and register it under its table name."""
-        for name, source in externals.items():
-            self.register(name, read_external(source, resolver))
 
     def prepare_views(self, catalog: Catalog, tables: list[str],
                       externals: Mapping[str, ExternalSource] | None = None) -> None:

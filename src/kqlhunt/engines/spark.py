@@ -31,15 +31,13 @@ from kqlhunt.diagnostics import RUNTIME_REFUSAL_MARK, error
 from kqlhunt.engines.duckdb import (
     RAW_PREFIX,
     Source,
+    SourceTables,
     _as_arrow_or_frame,
     _first_line,
     _is_glob,
-    catalog_of,
-    lake_tables,
     to_kusto_arrow,
     typed_view,
 )
-from kqlhunt.engines.external import ExternalResolver, read_external
 from kqlhunt.engines.runtime.udfs import all_udfs
 from kqlhunt.semantic.bound import Column, ExternalSource
 from kqlhunt.semantic.catalog import Catalog
@@ -129,7 +127,7 @@ def spark_session(master: str | None = None, remote: str | None = None,
     return session
 
 
-class SparkEngine:
+class SparkEngine(SourceTables):
     name = "spark"
 
     def __init__(self, *, master: str | None = None, remote: str | None = None,
@@ -178,19 +176,6 @@ class SparkEngine:
         if suffix in (".json", ".jsonl", ".ndjson"):
             return reader.json(text)
         raise error("KH401", f"unknown file type `{suffix}` for table `{name}` (use .parquet, .csv or .json/.jsonl)")
-
-    def register_lake(self, lake: str | Path) -> list[str]:
-        tables = lake_tables(lake)
-        for name, sub in tables:
-            self.register(name, sub)
-        return [name for name, _ in tables]
-
-    def catalog(self, flavour: str) -> Catalog:
-        return catalog_of(self.sources, flavour)
-
-    def register_externals(self, externals: Mapping[str, ExternalSource], resolver: ExternalResolver) -> None:
-        for name, source in externals.items():
-            self.register(name, read_external(source, resolver))
 
     def prepare_views(self, catalog: Catalog, tables: list[str],
                       externals: Mapping[str, ExternalSource] | None = None) -> None:
